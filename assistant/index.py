@@ -56,6 +56,9 @@ def chroma_settings():
 def connect(settings: Settings):
     """A Chroma client: HTTP when PA_CHROMA_URL is set, else embedded under chroma_dir (rebuilt if corrupt)."""
     import chromadb
+    from chromadb.utils.embedding_functions import register_embedding_function
+
+    register_embedding_function(ChromaEmbeddingFunction)  # so Chroma can rebuild it from collection config
 
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)

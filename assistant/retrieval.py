@@ -21,6 +21,7 @@ from pydantic import ConfigDict
 
 from assistant.corpus import Corpus
 from assistant.index import clause_document
+from assistant.typos import correct_typos
 
 Mode = Literal["hybrid", "bm25", "dense"]
 RRF_K = 60
@@ -108,6 +109,7 @@ class ClauseSearch:
 
     def search(self, query: str, k: int = 5, expand: bool = True, mode: Mode | None = None) -> list[Hit]:
         mode = mode or self.mode
+        query = correct_typos(query)
         depth = max(k * 4, 20)
         bm25 = self.bm25_ranking(query, depth) if mode in ("hybrid", "bm25") else []
         dense = self.dense_ranking(query, depth) if mode in ("hybrid", "dense") else []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +47,13 @@ class Settings(BaseSettings):
     # UI
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
+
+    # SQL store (see assistant/store.py for the durability trade-off)
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        "NORMAL",
+        description="SQLite WAL synchronous level: NORMAL survives a killed process; FULL also power loss "
+        "(one fsync per commit).",
+    )
 
     @property
     def resolved_chroma_dir(self) -> Path:

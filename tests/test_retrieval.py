@@ -107,3 +107,14 @@ def test_tokenize_keeps_domain_terms_and_drops_stopwords():
     tokens = tokenize("我们的跨境电子商务交易额是多少？")
     assert "跨境电子商务" in tokens or "跨境" in tokens
     assert "的" not in tokens and "？" not in tokens
+
+
+@pytest.mark.parametrize(
+    "typed,fixed",
+    [("搞跨竟电商的有补贴没", "搞跨境电商的有补贴没"), ("事范企业能拿多少", "示范企业能拿多少"), ("总不企业", "总部企业"),
+     ("自建平台交易额三亿", "自建平台交易额三亿"), ("cross border 电商", "cross border 电商")],
+)
+def test_homophone_typos_are_repaired(typed, fixed):
+    from assistant.typos import correct_typos
+
+    assert correct_typos(typed) == fixed
