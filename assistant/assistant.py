@@ -92,7 +92,7 @@ class PolicyAssistant:
         return calculate(profile)
 
     def clause(self, clause_id: str) -> ClauseView:
-        cid = canonical_clause_id(clause_id)
+        cid = canonical_clause_id(clause_id, self.corpus)
         if cid is None:
             raise ClauseNotFound(clause_id)
         return ClauseView(self.corpus.get(cid), self.corpus.counterparts(cid))

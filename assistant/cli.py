@@ -154,7 +154,7 @@ def cmd_clauses_show(args) -> int:
     from assistant.corpus import canonical_clause_id
 
     corpus = _corpus()
-    cid = canonical_clause_id(args.clause_id)
+    cid = canonical_clause_id(args.clause_id, corpus)
     if cid is None:
         raise CliError(f"没有条款 {args.clause_id!r}；用 `policy-assistant clauses list` 查看全部编号。")
     clause = corpus.get(cid)

@@ -37,7 +37,7 @@ def parse_citations(text: str, corpus: Corpus) -> tuple[list[Citation], list[str
     order: list[str] = []
     for match in CITATION_RE.finditer(text):
         raw_id, quote = match.group(1), match.group(2)
-        cid = canonical_clause_id(raw_id)
+        cid = canonical_clause_id(raw_id, corpus)
         if cid is None:
             problems.append(f"引用了不存在的条款【{raw_id}】")
             continue
