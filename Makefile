@@ -39,7 +39,6 @@ run: index
 	$(BIN)/policy-assistant ui
 
 test: install-test
-	$(BIN)/policy-assistant ingest
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
 

@@ -44,6 +44,7 @@ class PolicyAssistant:
         progress=None,
     ) -> None:
         from assistant.chain import build_chain
+        from assistant.compose import Composer
 
         self.settings = settings or get_settings()
         self.store: Store = store if store is not None else MemoryStore()
@@ -52,9 +53,16 @@ class PolicyAssistant:
         self.collection, self.index_status = ensure_index(self.corpus, self.embeddings, self.settings, progress)
         self.search_engine = ClauseSearch(self.corpus, self.collection, self.embeddings, self.settings.retrieval_mode)
         self.retriever = ClauseRetriever(engine=self.search_engine, k=self.settings.top_k)
-        requested = mode or ("llm" if self.settings.llm_base_url else "grounded")
-        self.chain = build_chain(self, requested)
-        self.mode = requested
+        self.mode = mode or ("llm" if self.settings.llm_base_url else "grounded")
+        if self.mode == "llm" and not self.settings.llm_base_url:
+            raise ValueError("LLM 模式需要设置 PA_LLM_BASE_URL。")
+        self.composer = Composer(self.corpus, self.search_engine)
+        self.llm = None
+        if self.mode == "llm":
+            from assistant.llm import GuardedLLM
+
+            self.llm = GuardedLLM(self.settings, self.corpus, self.search_engine, self.composer)
+        self.chain = build_chain(self.composer, self.llm)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 

@@ -14,19 +14,16 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from assistant.compose import Composer
 
 if TYPE_CHECKING:
-    from assistant.assistant import PolicyAssistant
+    from assistant.llm import GuardedLLM
 
 FALLBACK_NOTICE = "大模型回答未通过核验或不可用，本回答由离线规则引擎（grounded 模式）生成。"
 
 
-def build_chain(assistant: "PolicyAssistant", mode: str) -> Runnable:
-    composer = Composer(assistant.corpus, assistant.search_engine)
+def build_chain(composer: Composer, guarded: "GuardedLLM | None" = None) -> Runnable:
+    """Input {"message", "history"} -> ChatResponse (session_id left for the caller to fill)."""
     grounded = RunnableLambda(lambda x: composer.answer(x["message"], x["history"]), name="grounded_composer")
-    if mode != "llm":
+    if guarded is None:
         return grounded
-    from assistant.llm import GuardedLLM
-
-    guarded = GuardedLLM(assistant.settings, assistant.corpus, assistant.search_engine, composer)
     llm = RunnableLambda(lambda x: guarded.answer(x["message"], x["history"]), name="guarded_llm")
 
     def fallback(x: dict):
