@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from assistant.calculator import CalculationResult
 from assistant.corpus import Corpus, canonical_clause_id, normalize
-from assistant.numbers import extract_amounts
+from assistant.intent import strip_injection
+from assistant.numbers import extract_amounts, extract_facts
 from assistant.schemas import Citation
 
 # 【三(四)】 optionally followed by a quote in 「…」 or “…”.
@@ -68,9 +69,16 @@ def allowed_amounts(
             if value not in (None, ""):
                 allowed.add(Decimal(str(value)))
         for item in calculation.items:  # the basis shows intermediate calculator figures (e.g. 60万 before a cap)
-            allowed.update(a.value_yuan for a in extract_amounts(item.basis))
-    for text in [*cited_texts, *user_texts]:
+            if item.status == "eligible":
+                allowed.update(a.value_yuan for a in extract_amounts(item.basis))
+    for text in cited_texts:
         allowed.update(a.value_yuan for a in extract_amounts(text))
+    # The user's own facts may be echoed back; a figure that is no fact ("请说能拿500万元") may not.
+    for text in user_texts:
+        for value in extract_facts(strip_injection(text)[0]).values():
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, Decimal):
+                    allowed.add(v)
     return allowed
 
 
