@@ -1016,6 +1016,19 @@ def _load_in_background(app: FastAPI, settings: Settings, factory: Callable[[Set
     return thread
 
 
+def _ensure_logging() -> None:
+    """Under a bare `uvicorn assistant.api:app` nobody configures logging: give our loggers a stderr handler
+    at INFO so the per-request lines (with their request ids) are not lost. A configured host wins."""
+    ours = logging.getLogger("assistant")
+    if logging.getLogger().handlers or ours.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RequestIdLogFilter())
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
+
+
 def create_app(
     assistant: Any | None = None,
     settings: Settings | None = None,
@@ -1034,6 +1047,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        _ensure_logging()
         if app.state.policy_assistant is None and not getattr(app.state, "pa_loader", None):
             app.state.pa_loader = _load_in_background(app, settings, factory)
         try:
@@ -1068,7 +1082,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the API under uvicorn (one process; put a reverse proxy with TLS in front for the internet)."""
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="info", access_log=False)
 
 

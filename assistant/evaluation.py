@@ -312,7 +312,7 @@ def _fallback_money(text: str) -> list[Decimal]:
 def extract_money(text: str) -> list[Decimal]:
     """Every money amount in yuan that the text states, as `Decimal`.
 
-    Uses ``assistant.numbers.extract_amounts`` when that module provides it, and always adds the amounts this
+    Uses ``assistant.numbers.extract_amounts`` (CNY amounts only) when available, and always adds the amounts this
     module's own patterns find (Arabic numbers with 万/亿 and 元, ¥/RMB/CNY prefixes, "yuan" suffixes with
     million/billion, and Chinese numerals before 元), so a gap in either parser cannot fail a correct answer.
     """
@@ -324,6 +324,8 @@ def extract_money(text: str) -> list[Decimal]:
     if extract_amounts is not None:
         try:
             for a in extract_amounts(text) or []:
+                if getattr(a, "currency", "CNY") != "CNY":  # "2亿美元" is not a yuan amount
+                    continue
                 value = next(
                     (getattr(a, n) for n in ("value_yuan", "value", "amount", "yuan") if hasattr(a, n)), a
                 )

@@ -244,8 +244,12 @@ class SqlStore:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            immediate = conn.get_execution_options().get("pa_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            options = conn.get_execution_options()
+            if options.get("pa_write", False):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif not options.get("pa_read", False):
+                conn.exec_driver_sql("BEGIN")
+            # pa_read: no transaction at all; each SELECT reads its own WAL snapshot (one round trip less)
 
         return engine
 
@@ -260,9 +264,12 @@ class SqlStore:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        """A read. On SQLite without BEGIN: every read here is one SELECT, or several whose results do not
+        need one snapshot (a session's owner never changes; turns only get appended)."""
         # An in-memory database is one shared connection: serialize readers with the writers.
         with self._write_lock if self._memory else nullcontext():
             with self.engine.connect() as conn:
+                conn.execution_options(pa_read=True)
                 with conn.begin():
                     yield conn
 

@@ -92,7 +92,7 @@ _USD_SUFFIXES = (("亿美元", YI), ("亿", YI), ("万美元", WAN), ("万", WAN
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 UNKNOWN = "unknown"
-BOOL_CHOICES = [("是", "yes"), ("否", "no"), ("不确定/未填", UNKNOWN)]
+BOOL_CHOICES = [("是", "yes"), ("否", "no"), ("不确定", UNKNOWN)]
 HQ_TYPE_CHOICES = [
     ("不确定/未填", UNKNOWN),
     ("区域总部", "regional_hq"),
@@ -305,6 +305,16 @@ def chip(clause_id: str, label: str | None = None, *, cls: str = "pa-chip") -> s
     )
 
 
+_BOLD = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*")
+
+
+def strong_cjk(markdown_text: str) -> str:
+    """`**30万元 (300,000元)**一次性` is not bold in CommonMark (a closing `**` after punctuation must be
+    followed by space or punctuation, and CJK text has no spaces), so the renderer would show the asterisks.
+    Emit <strong> for every `**…**` pair on one line instead."""
+    return _BOLD.sub(r"<strong>\1</strong>", markdown_text)
+
+
 def linkify_citations(markdown_text: str, known: set[str] | None = None) -> str:
     """Turn 【三(四)】 into a clickable chip; ids the corpus does not know stay plain text."""
 
@@ -314,7 +324,7 @@ def linkify_citations(markdown_text: str, known: set[str] | None = None) -> str:
             return m.group(0)
         return chip(cid, cls="pa-cite")
 
-    return _CITATION.sub(repl, markdown_text)
+    return _CITATION.sub(repl, strong_cjk(markdown_text))
 
 
 def highlight(text: str, quotes: list[str]) -> str:
@@ -352,17 +362,17 @@ def units_html(lead: str | None, responsible: list[str]) -> str:
         parts.append(f"<b>牵头单位：</b>{esc(lead)}")
     if responsible:
         parts.append(f"<b>责任单位：</b>{esc('、'.join(responsible))}")
-    return f'<div class="pa-units">📍 {"；".join(parts)}</div>'
+    return f'<div class="pa-units">{"；".join(parts)}</div>'
 
 
 def notice_html() -> str:
-    return f'<div class="pa-notice" id="pa-validity" role="note">⚠️ {esc(VALIDITY_NOTICE)}</div>'
+    return f'<div class="pa-notice" role="note">⚠ {esc(VALIDITY_NOTICE)}</div>'
 
 
 def status_html(message: str = "", kind: str = "error") -> str:
     if not message:
         return '<div class="pa-status pa-status-empty"></div>'
-    icon = {"error": "⚠️", "ok": "✅", "info": "ℹ️"}.get(kind, "")
+    icon = {"error": "⚠", "ok": "✓", "info": "●"}.get(kind, "")
     role = "alert" if kind == "error" else "status"
     return f'<div class="pa-status pa-status-{kind}" role="{role}">{icon} {esc(message)}</div>'
 
@@ -426,7 +436,7 @@ def _clause_block(clause, quotes: list[str], *, primary: bool) -> str:
     body = f'<p class="pa-clause-text">{highlight(clause.text, quotes)}</p>'
     extra = units_html(clause.lead_unit, clause.responsible_units)
     if clause.deadline:
-        extra += f'<div class="pa-units">🗓️ <b>完成时间：</b>{esc(clause.deadline)}</div>'
+        extra += f'<div class="pa-units"><b>完成时间：</b>{esc(clause.deadline)}</div>'
     return f'<section class="pa-clause-block">{head}{body}{extra}</section>'
 
 
@@ -441,11 +451,43 @@ def _total_text(result: CalculationResult) -> str:
 
 
 def _clause_chips(item: CalculationItem) -> str:
-    return " ".join(chip(c) for c in item.clause_ids)
+    return " ".join(chip(c, cls="pa-cite") for c in item.clause_ids)
+
+
+def _fact_label(field: str) -> str:
+    """The form's wording (with the unit the owner types in), else the library's."""
+    return FORM_FIELDS[field][0] if field in FORM_FIELDS else FACT_LABELS.get(field, field)
 
 
 def _missing_text(item: CalculationItem) -> str:
-    return "；".join(FACT_LABELS.get(f, f) for f in item.missing_facts)
+    return "；".join(_fact_label(f) for f in item.missing_facts)
+
+
+def _basis_text(item: CalculationItem) -> str:
+    """The library's basis, minus its "（尚需补充：…）" tail when the missing facts get their own column."""
+    basis = item.basis or ""
+    if item.missing_facts:
+        tail = "（尚需补充：" + "、".join(FACT_LABELS.get(f, f) for f in item.missing_facts) + "）"
+        if basis.endswith(tail):
+            basis = basis[: -len(tail)]
+    return basis or "—"
+
+
+def _units_compact(item: CalculationItem) -> str:
+    parts = []
+    if item.lead_unit:
+        parts.append(f'<div><b>牵头：</b>{esc(item.lead_unit)}</div>')
+    if item.responsible_units:
+        parts.append(f'<div><b>责任：</b>{esc("、".join(item.responsible_units))}</div>')
+    return f'<div class="pa-units">{"".join(parts)}</div>' if parts else "—"
+
+
+def _result_notes(result: CalculationResult) -> str:
+    """The result's notes, except the validity notice, which the page shows in its own box."""
+    notes = [n for n in result.notes if n and n.strip() != VALIDITY_NOTICE.strip()]
+    if not notes:
+        return ""
+    return '<ul class="pa-notes">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"
 
 
 def calc_table_html(result: CalculationResult, *, only_touched: bool = True) -> str:
@@ -454,32 +496,34 @@ def calc_table_html(result: CalculationResult, *, only_touched: bool = True) -> 
         return status_html("请至少填写一项企业信息后再测算。", "info")
     rows = []
     for it in items:
-        basis = esc(it.basis or "—")
+        basis = f'<div class="pa-basis">{esc(_basis_text(it))}</div>'
         if it.conditions_unmet:
             basis += f'<div class="pa-unmet">未满足：{esc("；".join(it.conditions_unmet))}</div>'
-        notes = "".join(f"<li>{esc(n)}</li>" for n in it.notes)
+        if it.notes:
+            basis += '<ul class="pa-item-notes">' + "".join(f"<li>{esc(n)}</li>" for n in it.notes) + "</ul>"
+        units = _units_compact(it)
         rows.append(
             f'<tr class="pa-row pa-{esc(it.status)}" data-policy="{esc(it.policy_id)}">'
             f'<td data-label="政策"><b>{esc(it.title)}</b><div class="pa-chips">{_clause_chips(it)}</div></td>'
             f'<td data-label="状态"><span class="pa-status-tag pa-tag-{esc(it.status)}">'
             f"{esc(STATUS_LABELS.get(it.status, it.status))}</span></td>"
             f'<td data-label="金额" class="pa-amount">{esc(_amount_text(it))}</td>'
-            f'<td data-label="计算依据">{basis}</td>'
+            f'<td data-label="计算依据与说明" class="pa-basis-cell">{basis}</td>'
             f'<td data-label="需补充信息">{esc(_missing_text(it) or "—")}</td>'
-            f'<td data-label="说明">{f"<ul>{notes}</ul>" if notes else "—"}'
-            f"{units_html(it.lead_unit, it.responsible_units)}</td>"
+            f'<td data-label="办理部门" class="pa-units-cell">{units}</td>'
             "</tr>"
         )
     table = (
-        '<table class="pa-calc"><thead><tr><th>政策（条款）</th><th>状态</th><th>金额</th><th>计算依据</th>'
-        "<th>需补充信息</th><th>说明与办理部门</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        '<div class="pa-table-wrap"><table class="pa-calc"><thead><tr><th>政策（条款）</th><th>状态</th><th>金额</th>'
+        "<th>计算依据与说明</th><th>需补充信息</th><th>办理部门</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div>"
     )
     total = (
         f'<div class="pa-total" id="pa-calc-total">合计：<b>{esc(_total_text(result))}</b>'
         '<span class="pa-muted">（仅计“符合”项）</span></div>'
     )
-    notes = "".join(f"<li>{esc(n)}</li>" for n in result.notes)
-    notes_html = f'<ul class="pa-notes">{notes}</ul>' if notes else ""
+    notes_html = _result_notes(result)
     return f'<div class="pa-calc-result">{total}{table}{notes_html}{notice_html()}</div>'
 
 
@@ -503,13 +547,13 @@ def match_html(result: CalculationResult) -> str:
             f'<div class="pa-chips">依据：{_clause_chips(it)}</div>',
         ]
         if it.status == "eligible":
-            lines.append(f'<div class="pa-basis">{esc(it.basis)}</div>')
+            lines.append(f'<div class="pa-basis">{esc(_basis_text(it))}</div>')
         if it.missing_facts:
             lines.append(f'<div class="pa-missing">还需提供：{esc(_missing_text(it))}</div>')
         if it.conditions_unmet:
             lines.append(f'<div class="pa-unmet">未满足：{esc("；".join(it.conditions_unmet))}</div>')
         if it.status == "non_monetary":
-            lines.append(f'<div class="pa-basis">{esc(it.basis)}</div>')
+            lines.append(f'<div class="pa-basis">{esc(_basis_text(it))}</div>')
         lines.append(units_html(it.lead_unit, it.responsible_units))
         lines.append("</div>")
         return "".join(lines)
@@ -528,13 +572,12 @@ def match_html(result: CalculationResult) -> str:
         '<span class="pa-muted">（按所填信息；多项能否叠加请向区商务委确认）</span></div>'
     )
     body = (
-        section("✅ 符合（按金额从高到低）", eligible, "pa-sec-eligible")
-        + section("❓ 可能符合：补充信息后可确定", maybe, "pa-sec-maybe")
-        + section("ℹ️ 非资金类支持", other, "pa-sec-other")
-        + section("❌ 按所填信息暂不符合", no, "pa-sec-no")
+        section("✓ 符合（按金额从高到低）", eligible, "pa-sec-eligible")
+        + section("？ 可能符合：补充信息后可确定（可在“补贴测算”页填写更多信息）", maybe, "pa-sec-maybe")
+        + section("● 非资金类支持", other, "pa-sec-other")
+        + section("× 按所填信息暂不符合", no, "pa-sec-no")
     )
-    notes = "".join(f"<li>{esc(n)}</li>" for n in result.notes)
-    notes_html = f'<ul class="pa-notes">{notes}</ul>' if notes else ""
+    notes_html = _result_notes(result)
     return f'<div class="pa-match-result">{head}{body}{notes_html}{notice_html()}</div>'
 
 
@@ -542,7 +585,7 @@ def render_answer(response: ChatResponse, known: set[str]) -> str:
     text = linkify_citations(response.answer, known)
     notices = [n for n in response.notices if n and n.strip() != VALIDITY_NOTICE.strip()]
     if notices:
-        text += "\n\n" + "\n".join(f'<div class="pa-answer-notice">ℹ️ {esc(n)}</div>' for n in notices)
+        text += "\n\n" + "\n".join(f'<div class="pa-answer-notice">注：{esc(n)}</div>' for n in notices)
     return text
 
 
@@ -554,7 +597,10 @@ FONT_STACK = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsof
 MONO_STACK = ["Noto Sans Mono CJK SC", "DejaVu Sans Mono", "monospace"]
 
 CSS = """
-.gradio-container { max-width: 1280px !important; }
+.gradio-container { max-width: 1440px !important; }
+/* Gradio scopes @media rules to elements inside .contain; the page padding lives outside it, so it scales
+   with the viewport here instead (8px on a 390px phone, 32px on desktop). */
+.main.app { padding-left: clamp(6px, 4vw - 10px, 32px) !important; padding-right: clamp(6px, 4vw - 10px, 32px) !important; }
 #pa-header h1 { font-size: 1.5rem; margin: 0 0 2px 0; }
 #pa-header .pa-sub-title { color: var(--body-text-color-subdued); font-size: 0.9rem; margin: 0 0 6px 0; }
 #pa-header .pa-mode { font-size: 0.8rem; color: var(--body-text-color-subdued); }
@@ -565,11 +611,13 @@ a.pa-chip, a.pa-cite { display: inline-block; padding: 0 7px; margin: 1px 2px; b
   cursor: pointer; font-size: 0.9em; line-height: 1.65; white-space: nowrap; }
 a.pa-chip:hover, a.pa-cite:hover { background: #dbeafe; }
 a.pa-chip { white-space: normal; }
+.pa-chip-row-empty { display: none !important; }
 .pa-chip-row { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; min-height: 0; }
 .pa-chip-label { font-size: 0.85rem; color: var(--body-text-color-subdued); }
 .pa-status { padding: 6px 10px; border-radius: 8px; font-size: 0.9rem; margin: 4px 0; }
 .pa-status-error { background: #fef2f2; border: 1px solid #fca5a5; color: #991b1b; }
 .pa-status-ok { background: #f0fdf4; border: 1px solid #86efac; color: #166534; }
+.pa-status-empty { display: none; }
 .pa-status-info { background: #eff6ff; border: 1px solid #93c5fd; color: #1e3a8a; }
 .pa-answer-notice { font-size: 0.85em; color: #6b7280; margin-top: 6px; }
 #pa-examples { gap: 6px !important; flex-wrap: wrap !important; }
@@ -577,7 +625,8 @@ a.pa-chip { white-space: normal; }
 #pa-chat-actions { flex-wrap: wrap; gap: 8px; }
 #pa-clause-panel { position: sticky; top: 8px; max-height: calc(100vh - 24px); overflow-y: auto; }
 .pa-clause h3 { font-size: 1.05rem; margin: 4px 0; }
-.pa-clause h4.pa-sub { font-size: 0.95rem; margin: 14px 0 4px; color: var(--body-text-color-subdued); }
+.pa-clause h4.pa-sub { font-size: 0.95rem; margin: 14px 0 4px; color: #4b5563; }
+.pa-panel-title { font-size: 1.05rem; margin: 4px 0; }
 .pa-clause h5 { font-size: 0.95rem; margin: 4px 0; }
 .pa-clause-text { line-height: 1.75; margin: 6px 0; }
 .pa-clause mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
@@ -590,12 +639,20 @@ a.pa-chip { white-space: normal; }
 .pa-back { display: none; margin-top: 10px; font-size: 0.85rem; padding: 2px 10px; border-radius: 6px;
   border: 1px solid #d1d5db; background: #f9fafb; cursor: pointer; }
 .pa-placeholder { color: var(--body-text-color-subdued); font-size: 0.9rem; }
+#pa-chatbot .placeholder { padding: 0 16px; color: var(--body-text-color-subdued); }
 .pa-total { font-size: 1.05rem; margin: 6px 0 10px; }
 .pa-muted { color: var(--body-text-color-subdued); font-size: 0.85rem; margin-left: 4px; }
 table.pa-calc { width: 100%; border-collapse: collapse; font-size: 0.88rem; }
 table.pa-calc th, table.pa-calc td { border: 1px solid #e5e7eb; padding: 6px; vertical-align: top; text-align: left; }
 table.pa-calc th { background: #f9fafb; }
 table.pa-calc ul, .pa-notes { margin: 0; padding-left: 1.1em; }
+.pa-item-notes { font-size: 0.78rem; color: #6b7280; margin-top: 4px !important; }
+.pa-basis-cell { min-width: 220px; }
+.pa-units-cell { min-width: 120px; font-size: 0.8rem; }
+td.pa-units-cell .pa-units { font-size: 0.8rem; }
+table.pa-calc td:nth-child(2) { white-space: nowrap; }
+table.pa-calc td:nth-child(5) { min-width: 110px; }
+.pa-table-wrap { overflow-x: auto; }
 .pa-notes { font-size: 0.82rem; color: #4b5563; margin: 8px 0; }
 .pa-amount { font-weight: 600; white-space: nowrap; }
 .pa-status-tag { display: inline-block; padding: 0 6px; border-radius: 4px; white-space: nowrap; }
@@ -613,16 +670,29 @@ table.pa-calc ul, .pa-notes { margin: 0; padding-left: 1.1em; }
 .pa-card.pa-non_monetary { border-left-color: #6366f1; }
 .pa-card-head { display: flex; justify-content: space-between; gap: 8px; flex-wrap: wrap; }
 .pa-match-section h3 { font-size: 1rem; margin: 12px 0 4px; }
+/* Gradio wraps consecutive form fields of a Row in one .form div: lay that out as a responsive grid */
+.pa-form-grid > .form { display: grid !important; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr));
+  width: 100% !important; flex: 1 1 100% !important; }
+.pa-form-grid > .form > * { min-width: 0 !important; width: auto !important; margin: 0 !important; }
+.pa-form-grid > .form { background: transparent !important; border: none !important; gap: 8px !important;
+  box-shadow: none !important; overflow: visible !important; }
+.pa-form-grid > .form > .block { border: 1px solid var(--block-border-color) !important;
+  border-radius: var(--block-radius) !important; }
 .pa-group-note { font-size: 0.8rem; color: var(--body-text-color-subdued); }
 @media (max-width: 900px) {
   #pa-clause-panel { position: static; max-height: none; overflow: visible; }
   .pa-back { display: inline-block; }
 }
 @media (max-width: 640px) {
-  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
-  #pa-header h1 { font-size: 1.25rem; }
+  .pa-notice { font-size: 0.72rem; line-height: 1.4; padding: 4px 8px; margin: 4px 0; }
+  #pa-header h1 { font-size: 1.15rem; }
+  #pa-header .pa-sub-title { font-size: 0.75rem; margin-bottom: 2px; }
+  #pa-header .pa-mode { font-size: 0.7rem; }
+  #pa-chatbot { height: 40vh !important; }
   table.pa-calc thead { display: none; }
   table.pa-calc, table.pa-calc tbody, table.pa-calc tr, table.pa-calc td { display: block; width: 100%; box-sizing: border-box; }
+  table.pa-calc { border: none !important; }
+  table.pa-calc td:nth-child(n) { min-width: 0; white-space: normal; }
   table.pa-calc tr { border: 1px solid #e5e7eb; border-radius: 8px; margin-bottom: 10px; padding: 4px 6px; }
   table.pa-calc td { border: none; padding: 3px 2px; }
   table.pa-calc td::before { content: attr(data-label) "："; font-weight: 600; color: #6b7280; }
@@ -643,7 +713,7 @@ if (!window.__paDelegate) {
     if (back) {
       ev.preventDefault();
       const top = document.getElementById('pa-tabs') || document.body;
-      top.scrollIntoView({behavior: 'smooth', block: 'start'});
+      top.scrollIntoView({behavior: 'auto', block: 'start'});
       return;
     }
     const el = t.closest('[data-clause], a[href^="#pa-clause="]');
@@ -665,7 +735,7 @@ watch('value', () => {
   const panel = document.getElementById('pa-clause-panel') || element;
   const r = panel.getBoundingClientRect();
   if (window.matchMedia('(max-width: 900px)').matches || r.top < 0 || r.top > window.innerHeight - 80) {
-    panel.scrollIntoView({behavior: 'smooth', block: 'start'});
+    panel.scrollIntoView({behavior: 'auto', block: 'start'});
   }
 });
 """
@@ -747,11 +817,11 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
         skip = gr.skip()
         text = message.strip()
         if not text:
-            yield message, skip, status_html(EMPTY_MESSAGE), skip, session_id, turns, quotes, skip
+            yield skip, skip, status_html(EMPTY_MESSAGE), skip, session_id, turns, quotes, skip
             return
         if len(text) > max_chars:
             msg = TOO_LONG_MESSAGE.format(n=len(text), limit=max_chars)
-            yield message, skip, status_html(msg), skip, session_id, turns, quotes, skip
+            yield skip, skip, status_html(msg), skip, session_id, turns, quotes, skip
             return
         session_id = session_id or uuid.uuid4().hex
         before = list(transcript)
@@ -804,7 +874,7 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
                 return status_html("这条消息无法评价。", "info")
             rating = "up" if data.liked else "down"
             assistant.feedback(session_id, int(turn), rating, None)
-            return status_html("已记录您的反馈，谢谢！" + ("👍" if data.liked else "👎"), "ok")
+            return status_html("已记录您的反馈（" + ("有帮助" if data.liked else "没帮助") + "），谢谢！", "ok")
         except Exception:
             log.exception("feedback failed")
             return status_html("反馈未能保存，请稍后再试。")
@@ -885,7 +955,7 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
         )
 
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=340):
+            with gr.Column(scale=5, min_width=340):
                 with gr.Tabs(elem_id="pa-tabs"):
                     with gr.Tab("政策问答", id="chat", elem_id="pa-tab-chat"):
                         chatbot = gr.Chatbot(
@@ -893,7 +963,7 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
                             label="政策问答",
                             show_label=False,
                             elem_id="pa-chatbot",
-                            height="min(58vh, 560px)",
+                            height="min(52vh, 540px)",
                             buttons=["copy"],
                             feedback_options=("Like", "Dislike"),
                             sanitize_html=True,
@@ -908,7 +978,7 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
                             msg = gr.Textbox(
                                 show_label=False,
                                 placeholder="请输入您的问题，例如：自建电商平台首年交易额3亿元能拿多少？",
-                                lines=2,
+                                lines=1,  # Enter sends (Gradio: with lines>1 only Shift+Enter submits)
                                 max_lines=6,
                                 scale=5,
                                 min_width=200,
@@ -934,10 +1004,9 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
                         calc_inputs = []
                         for title, clauses, fields in CALC_GROUPS:
                             with gr.Accordion(f"{title}（{clauses}）", open=True):
-                                with gr.Row(equal_height=False):
+                                with gr.Row(equal_height=False, elem_classes=["pa-form-grid"]):
                                     for field in fields:
-                                        with gr.Column(min_width=220):
-                                            calc_inputs.append(_form_component(field))
+                                        calc_inputs.append(_form_component(field))
                         with gr.Row():
                             calc_btn = gr.Button("开始测算", variant="primary", elem_id="pa-calc-run")
                             calc_clear = gr.Button("清空", variant="secondary", elem_id="pa-calc-clear")
@@ -954,10 +1023,9 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
                             js_on_load=None,
                         )
                         match_inputs = []
-                        with gr.Row(equal_height=False):
+                        with gr.Row(equal_height=False, elem_classes=["pa-form-grid"]):
                             for field in MATCH_FIELDS:
-                                with gr.Column(min_width=220):
-                                    match_inputs.append(_form_component(field))
+                                match_inputs.append(_form_component(field))
                         match_btn = gr.Button("查看可申请的政策", variant="primary", elem_id="pa-match-run")
                         match_out = gr.HTML(
                             '<div class="pa-placeholder">填写后点击“查看可申请的政策”。</div>',
@@ -966,12 +1034,12 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
                         )
 
             with gr.Column(scale=2, min_width=300, elem_id="pa-clause-col"):
-                gr.HTML('<h3 style="margin:4px 0">📄 条款原文</h3>', js_on_load=None)
+                gr.HTML('<h3 class="pa-panel-title">条款原文</h3>', js_on_load=None)
                 clause_pick = gr.Dropdown(
                     _clause_choices(assistant),
                     value=None,
-                    label="选择条款",
-                    show_label=False,
+                    label="选择条款查看原文",
+                    show_label=True,
                     elem_id="pa-clause-pick",
                     filterable=True,
                 )
@@ -1006,6 +1074,7 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
             None,
             [*chat_outputs, clause_panel],
         )
+        chatbot.clear(new_conversation, None, [*chat_outputs, clause_panel])
         chatbot.like(on_like, [session_state, turns_state], chat_status)
 
         clause_panel.click(show_clause, [quotes_state], clause_panel, show_progress="hidden")

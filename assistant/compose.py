@@ -1,0 +1,478 @@
+"""The grounded composer: answers from the clause text and the calculator alone (no LLM, offline).
+
+Why it is built this way:
+
+* Every figure a business owner reads is either a verbatim quote of the policy or a
+  ``assistant.calculator.calculate`` result. This module does no arithmetic on money at all; it formats
+  what the calculator returns (``format_yuan``) and quotes what the clauses say.
+* Every 【id】 in an answer is a citation whose quote is a verbatim substring of that clause, and every
+  citation appears in the answer (``Draft`` enforces both).
+* The intent is read by rules (``assistant.intent``) in a fixed order (``Composer._dispatch``), one small
+  method per intent: out of scope → validity / task-table structure / main-vs-annex differences / document
+  header → who/when lookups and a unit's tasks → amounts (a figure for a subsidy) → how to apply →
+  a part of the document / targets / an explicit clause → subsidy rules and clarifications → general
+  retrieval. Document questions live in ``assistant.compose_docs``; wording, citations and quoting in
+  ``assistant.compose_draft``.
+* When the owner gives the driving figure of a subsidy but not its side conditions (e.g. a platform's
+  first-year volume without its investment or registration), the calculator is run on a profile where only
+  those unstated side conditions are assumed, and the answer says which conditions were assumed and must be
+  confirmed; the amount is always stated as conditional. A missing driving figure gets a clarification
+  that names exactly what is needed; a missing exchange rate is never assumed.
+* Conversation state comes from the stored history only (``intent.replay``), so follow-ups survive restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from assistant.calculator import (
+    HQ_MIN_CAPITAL,
+    HQ_MIN_ONLINE_SALES,
+    HQ_MIN_YEARS,
+    INCLUSIVE_BOUNDARY_NOTE,
+    PLATFORM_MIN_INVESTMENT,
+    POLICY_CLAUSES,
+    POLICY_FACTS,
+    POLICY_TITLES,
+    POLICY_UNITS,
+    VALIDITY_NOTICE,
+    VALIDITY_NOTICE_EN,
+    CalculationItem,
+    CalculationResult,
+    EnterpriseProfile,
+    calculate,
+)
+from assistant.compose_docs import DocumentAnswers
+from assistant.compose_draft import (
+    ASK,
+    AWARD_NOUN,
+    CONDITION_TEXT,
+    CONTACT,
+    OOS_LEAD,
+    POLICY_TITLES_EN,
+    RATE_ASK,
+    RULE_SENTENCE,
+    SCOPE_EN,
+    SCOPE_ZH,
+    Draft,
+    TurnContext,
+    _label,
+    _money,
+    _t,
+    _title_of,
+    _units,
+)
+from assistant.intent import (
+    APPLY_CUE,
+    DEADLINE_CUE,
+    DISCREPANCY_CUE,
+    DRIVING_FACTS,
+    FOLLOWUP_CUE,
+    HQ_FAMILY,
+    INJECTION_NOTICE,
+    INJECTION_NOTICE_EN,
+    LEAD_CUE,
+    META_CUE,
+    MONETARY_POLICIES,
+    MONEY_CUE,
+    PERSONAL_CUE,
+    PREAMBLE_CUE,
+    RESP_CUE,
+    SECTION_CUE,
+    TABLE_STRUCTURE_CUE,
+    TARGET_CUE,
+    UNIT_TASK_CUE,
+    VALIDITY_CUE,
+    assign_followup,
+    explicit_clause_ids,
+    lexical_evidence,
+    merge_facts,
+    out_of_scope_reason,
+    rank_clauses,
+    read_message,
+    replay,
+    select_topics,
+    units_in,
+)
+from assistant.numbers import format_cn_amount
+from assistant.retrieval import tokenize
+from assistant.schemas import ChatResponse, Turn
+
+__all__ = ["Composer"]
+log = logging.getLogger(__name__)
+
+_BROAD = re.compile(
+    r"哪些|哪几|什么|怎么|如何|内容|包括|说了|说法|做什么|要做|事情|部署|措施|打算|支持些|扶持|\bwhat\b|\bhow\b|\bwhich\b",
+    re.IGNORECASE,
+)
+_GENERIC = re.compile(r"电商|电子商务|政策|文件|补贴|扶持|奖励|优惠|网店|e-?commerce|polic|subsid|support", re.IGNORECASE)
+_FILLER = re.compile(r"[\W_]+|不对|对吧|好的|好|嗯|哦|啊|呢|吗|那|是吗|ok|okay", re.IGNORECASE)
+
+# Side conditions assumed (only to show a tier amount) when the owner did not state them.
+ASSUMABLE: dict[str, dict[str, Any]] = {
+    "self_built_platform": {
+        "registered_in_beibei": True,
+        "local_legal_entity": True,
+        "platform_project_investment_yuan": PLATFORM_MIN_INVESTMENT,
+    },
+    "hq_establishment": {
+        "new_hq_type": "regional_hq",
+        "registered_capital_yuan": HQ_MIN_CAPITAL,
+        "online_annual_sales_yuan": HQ_MIN_ONLINE_SALES,
+        "sales_in_statistics": True,
+        "years_in_operation": HQ_MIN_YEARS,
+    },
+    "hq_office_purchase": {"new_hq_type": "regional_hq"},
+    "hq_office_rent": {"new_hq_type": "regional_hq"},
+    "hq_contribution_reward": {"new_hq_type": "regional_hq"},
+}
+
+class Composer(DocumentAnswers):
+    """``answer(message, history)`` → ChatResponse (session_id left empty for the facade to fill)."""
+
+    # --- entry point -------------------------------------------------------------------------------
+    def answer(self, message: str, history: list[Turn]) -> ChatResponse:
+        state = replay(history)
+        reading = read_message(message, state.topics)
+        hits = self.search.search(reading.text, k=5, expand=False) if reading.text else []
+        turn = TurnContext(reading, state, hits, set(tokenize(reading.text)) if reading.text else set())
+        draft = Draft(self.corpus, turn.lang)
+        try:
+            answer_type, calculation = self._dispatch(turn, draft)
+        except Exception:  # noqa: BLE001 - a rule bug must not cost the owner an answer; it is logged loudly
+            log.exception("grounded composer failed on %r", message)
+            draft = Draft(self.corpus, turn.lang)
+            answer_type, calculation = self._out_of_scope(turn, draft, "error")
+        notices = [VALIDITY_NOTICE_EN if turn.lang == "en" else VALIDITY_NOTICE]
+        if reading.injected:
+            notices.append(INJECTION_NOTICE_EN if turn.lang == "en" else INJECTION_NOTICE)
+        return draft.response(answer_type, notices, calculation)
+
+    def _dispatch(self, turn: TurnContext, draft: Draft) -> tuple[str, CalculationResult | None]:
+        """First matching rule wins; the order is the product's precedence."""
+        text = turn.text
+        if not _FILLER.sub("", text):  # nothing left ("不对", or only injected instructions)
+            return self._empty(turn, draft)
+        if reason := out_of_scope_reason(text):
+            return self._out_of_scope(turn, draft, reason)
+        for cue, handler in (
+            (VALIDITY_CUE, self._validity),
+            (TABLE_STRUCTURE_CUE, self._numbering),
+            (DISCREPANCY_CUE, self._discrepancy),
+            (PREAMBLE_CUE, self._preamble),
+            (META_CUE, self._meta),
+        ):
+            if cue.search(text):
+                return handler(turn, draft)
+        names_unit_tasks = bool(units_in(text) and UNIT_TASK_CUE.search(text))
+        if DEADLINE_CUE.search(text) or LEAD_CUE.search(text) or RESP_CUE.search(text):
+            if names_unit_tasks and not self._lexical_targets(turn):
+                return self._unit_tasks(turn, draft)
+            return self._lookup(turn, draft)
+        if names_unit_tasks:
+            return self._unit_tasks(turn, draft)
+        topics, facts, figures = self._money_request(turn)
+        if figures:
+            return self._money(turn, draft, topics, facts)
+        if APPLY_CUE.search(text):
+            return self._apply(turn, draft)
+        if SECTION_CUE.search(text) and not self._lexical_targets(turn):
+            return self._section(turn, draft)
+        if TARGET_CUE.search(text):
+            return self._targets(turn, draft)
+        if explicit_clause_ids(text, self.corpus):
+            return self._clause(turn, draft)
+        named = [t for t in turn.reading.topics if t in MONETARY_POLICIES]
+        if named and (MONEY_CUE.search(text) or PERSONAL_CUE.search(text)):
+            return self._money(turn, draft, named, facts)  # a subsidy named without its figure
+        loose = turn.reading.extraction.unassigned  # a figure that names no policy ("我们去年卖了3个亿")
+        if not turn.reading.topics and (loose or MONEY_CUE.search(text) and PERSONAL_CUE.search(text)) \
+                and not self._lexical_targets(turn):
+            if topics and FOLLOWUP_CUE.search(text):
+                return self._money(turn, draft, topics, facts)
+            return self._clarify_which(turn, draft)
+        return self._general(turn, draft)
+
+    def _money_request(self, turn: TurnContext) -> tuple[list[str], dict[str, Any], bool]:
+        """(policies under discussion, facts so far, whether this turn gives something to compute).
+
+        A turn computes when it states a figure or condition of a policy whose driving figure is known
+        by now: "首年交易额3亿", a follow-up "那5亿呢", or "那项目投资只有50万呢" after a figure.
+        """
+        reading, state = turn.reading, turn.state
+        topics = [t for t in select_topics(reading, state) if t in MONETARY_POLICIES]
+        followup = assign_followup(reading, topics) if not reading.topics or reading.extraction.unassigned else {}
+        own = merge_facts(followup, reading.facts)
+        facts = merge_facts(state.facts, own)
+        touched = any(f in own for t in topics for f in (*POLICY_FACTS[t], "usd_cny_rate"))
+        known = any(f in facts for t in topics for f in DRIVING_FACTS[t])
+        return topics, facts, bool(topics and touched and known)
+
+    def _empty(self, turn: TurnContext, draft: Draft) -> tuple[str, CalculationResult | None]:
+        """Nothing but filler or injected text: repeat the last computable answer, else say what we cover."""
+        state = turn.state
+        if any(f in state.facts for t in state.topics for f in DRIVING_FACTS.get(t, ())):
+            return self._money(turn, draft, [t for t in state.topics if t in MONETARY_POLICIES], dict(state.facts))
+        return self._out_of_scope(turn, draft, "empty" if turn.reading.injected else "chitchat")
+
+    # --- out of scope ------------------------------------------------------------------------------
+    def _out_of_scope(self, turn: TurnContext, draft: Draft, reason: str) -> tuple[str, None]:
+        zh, en = OOS_LEAD.get(reason, OOS_LEAD["unknown"])
+        if turn.lang == "en":
+            draft.add(en, "", SCOPE_EN, "", "For anything else, please contact the Beibei District Commerce Commission (区商务委).")
+        else:
+            draft.add(zh, "", SCOPE_ZH, "", f"其他问题请咨询北碚区商务委员会（{CONTACT}）。")
+        return "out_of_scope", None
+
+    # --- money: calculation, clarification, rule ---------------------------------------------------
+    def _money(self, turn: TurnContext, draft: Draft, topics: list[str], facts: dict[str, Any]) -> tuple[str, Any]:
+        """Compute the policies whose driving figure is known; ask for what is missing; explain the rule
+        when the question is general (no figure, nobody's own case)."""
+        ready, missing, need_rate = [], [], []
+        for t in topics:
+            if t == "cross_border":
+                if "cross_border_retail_usd" in facts or ("cross_border_retail_cny" in facts and "usd_cny_rate" in facts):
+                    ready.append(t)
+                elif "cross_border_retail_cny" in facts:
+                    need_rate.append(t)
+                else:
+                    missing.append(t)
+            elif any(f in facts for f in DRIVING_FACTS[t]):
+                ready.append(t)
+            else:
+                missing.append(t)
+        if ready:
+            asked = [t for t in missing if (t in turn.reading.topics and t not in HQ_FAMILY) or t in need_rate]
+            return self._calculation(turn, draft, ready, facts, asked)
+        if need_rate or PERSONAL_CUE.search(turn.text) or turn.state.last_type == "clarification" or turn.reading.extraction.unassigned:
+            return self._clarification(turn, draft, need_rate + missing, need_rate)
+        return self._rule(turn, draft, topics)
+
+    def _profile(self, facts: dict[str, Any]) -> tuple[EnterpriseProfile, list[str]]:
+        """A valid profile from the facts; a fact the calculator rejects is dropped with a note."""
+        data = dict(facts)
+        notes: list[str] = []
+        for _ in range(len(data) + 1):
+            try:
+                return EnterpriseProfile(**data), notes
+            except ValidationError as exc:
+                for err in exc.errors():
+                    name = str(err["loc"][0]) if err.get("loc") else None
+                    if name in data:
+                        notes.append(f"“{_label(name)}”的数值无法用于测算，已忽略。")
+                        data.pop(name)
+        return EnterpriseProfile(), notes
+
+    def _calculation(self, turn: TurnContext, draft: Draft, topics: list[str], facts: dict[str, Any], asked: list[str]) -> tuple[str, CalculationResult]:
+        lang = turn.lang
+        fields = {"new_hq_type"} if set(topics) & set(HQ_FAMILY) else set()
+        for t in topics:
+            fields.update(POLICY_FACTS[t])
+        stated = {k: v for k, v in facts.items() if k in fields}
+        assumed: dict[str, dict[str, Any]] = {}
+        profile_data = dict(stated)
+        for t in topics:
+            for name, value in ASSUMABLE.get(t, {}).items():
+                if name not in stated:
+                    assumed.setdefault(t, {})[name] = value
+                    profile_data[name] = value
+        profile, dropped = self._profile(profile_data)
+        result = calculate(profile)
+        items = [result.item(t) for t in topics]
+        spans = {k: v for k, v in turn.reading.extraction.ranges.items() if k in stated}
+        if spans and self._range_matters(result, profile_data, spans, topics):
+            return self._range_clarification(turn, draft, topics, spans)
+        if assumed:  # a boundary note caused by an assumed threshold value (e.g. 100万 investment) is noise
+            bare = calculate(self._profile(stated)[0])
+            items = [
+                it if INCLUSIVE_BOUNDARY_NOTE in bare.item(it.policy_id).notes
+                else it.model_copy(update={"notes": [n for n in it.notes if n != INCLUSIVE_BOUNDARY_NOTE]})
+                for it in items
+            ]
+
+        draft.add(_t(lang, "**测算结果**", "**Estimate**"), "")
+        for item in items:
+            self._item_lines(turn, draft, item, assumed.get(item.policy_id, {}), stated)
+        eligible = [it for it in items if it.status == "eligible"]
+        if len(eligible) > 1:
+            total = _money(result.total_yuan, lang)
+            draft.add(_t(
+                lang,
+                f"**合计：最高{total}**。条文未规定多项政策能否同时享受，合计为上限，请向{CONTACT}确认。",
+                f"**Total: at most {total}.** The policy does not say whether these items can be combined; treat the "
+                f"total as an upper bound and confirm with the District Commerce Commission (区商务委).",
+            ), "")
+        for t in asked:
+            if t in ASK:
+                ask = RATE_ASK if t == "cross_border" and "cross_border_retail_cny" in facts else ASK[t]
+                draft.add(_t(lang, f"另：如需测算“{POLICY_TITLES[t]}”，请提供{ask[0]}。", f"To also estimate “{POLICY_TITLES_EN[t]}”, please provide {ask[1]}."))
+        notes = list(dict.fromkeys(turn.reading.extraction.notes + dropped + [n for it in items for n in it.notes]))
+        notes += [n for n in result.notes if n != VALIDITY_NOTICE and n not in notes and len(eligible) > 1]
+        if notes:
+            draft.add("", _t(lang, "说明：", "Notes (from the calculator, in Chinese):"))
+            draft.add(*[f"- {n}" for n in notes])
+        lead_units = list(dict.fromkeys(POLICY_UNITS[it.policy_id][0] for it in items))
+        draft.add("", _t(lang, f"办理和确认请联系牵头单位：{_units(lead_units, lang)}。", f"To apply or confirm, contact the lead unit: {_units(lead_units, lang)}."))
+        return "calculation", result
+
+    def _range_matters(self, low: CalculationResult, data: dict[str, Any], spans: dict, topics: list[str]) -> bool:
+        """Does the top of a stated range ("1-3亿美元") change any outcome? Then the range cannot be answered."""
+        high = calculate(self._profile({**data, **{k: v[1] for k, v in spans.items()}})[0])
+        return any(
+            (low.item(t).status, low.item(t).amount_yuan) != (high.item(t).status, high.item(t).amount_yuan) for t in topics
+        )
+
+    def _range_clarification(self, turn: TurnContext, draft: Draft, topics: list[str], spans: dict) -> tuple[str, None]:
+        lang = turn.lang
+        for name, (low, high) in spans.items():
+            currency = "USD" if name.endswith("_usd") else "CNY"
+            draft.add(_t(
+                lang,
+                f"您给出的{_label(name)}是一个区间（{format_cn_amount(low, currency)}至{format_cn_amount(high, currency)}），"
+                f"跨越了政策的门槛或档位，是否符合、能拿多少取决于确切数额。请提供确切的{_label(name)}。",
+                f"You gave a range ({format_cn_amount(low, currency)} to {format_cn_amount(high, currency)}) that spans a "
+                f"threshold or tier of the policy; the outcome depends on the exact figure. Please give the exact figure.",
+            ))
+        draft.add("", _t(lang, "政策原文：", "What the policy says:"))
+        self._rule_quotes(turn, draft, topics)
+        return "clarification", None
+
+    def _item_lines(self, turn: TurnContext, draft: Draft, item: CalculationItem, assumed: dict[str, Any], stated: dict[str, Any]) -> None:
+        lang, pid = turn.lang, item.policy_id
+        title = POLICY_TITLES_EN[pid] if lang == "en" else item.title
+        marks = "".join(
+            draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(pid), avoid_amounts=item.status != "eligible"))
+            for cid in item.clause_ids
+        )
+        noun_zh, noun_en = AWARD_NOUN.get(pid, ("", ""))
+        if item.status == "eligible":
+            amount = _money(item.amount_yuan or "0", lang)
+            most = _t(lang, "最高", "at most ") if item.is_upper_bound else ""
+            if assumed:
+                conds_zh = "、".join(CONDITION_TEXT[n][0] for n in assumed)
+                conds_en = "; ".join(CONDITION_TEXT[n][1] for n in assumed)
+                draft.add(_t(
+                    lang,
+                    f"- **{title}**：若同时满足{conds_zh}，可获{most}**{amount}**{noun_zh}{marks}。"
+                    f"这些条件您尚未说明，本测算仅为显示档位金额而暂按满足计算，须向{CONTACT}确认；不满足任一条件则不能享受。",
+                    f"- **{title}**: if you also meet these conditions — {conds_en} — you could receive {most}**{amount}** "
+                    f"as {noun_en} {marks}. You did not state these conditions; they are assumed here only to show the "
+                    f"tier amount and must be confirmed with the District Commerce Commission (区商务委).",
+                ))
+            else:
+                draft.add(_t(lang, f"- **{title}**：可获{most}**{amount}**{noun_zh}{marks}。", f"- **{title}**: you could receive {most}**{amount}** as {noun_en} {marks}."))
+            if not (set(assumed) - {"new_hq_type"}):
+                draft.add(_t(lang, f"  - 计算依据：{item.basis}", f"  - Basis (Chinese): {item.basis}"))
+            else:
+                given = [f"{_label(k)}：{self._fact_text(k, v)}" for k, v in stated.items() if k in POLICY_FACTS[pid]]
+                if given:
+                    draft.add(_t(lang, "  - 您提供的信息：" + "；".join(given), "  - What you told us (Chinese labels): " + "；".join(given)))
+        elif item.status == "not_eligible":
+            draft.add(_t(
+                lang,
+                f"- **{title}**：按您提供的信息，暂不符合条件（不符合）{marks}：{'；'.join(item.conditions_unmet)}。",
+                f"- **{title}**: based on what you told us, you do not qualify {marks}: {'；'.join(item.conditions_unmet)}.",
+            ))
+        else:
+            asks = "、".join(_label(f) for f in item.missing_facts)
+            draft.add(_t(lang, f"- **{title}**{marks}：尚需补充：{asks}。", f"- **{title}** {marks}: still needed (Chinese labels): {asks}."))
+
+    @staticmethod
+    def _fact_text(name: str, value: Any) -> str:
+        if isinstance(value, list):
+            return "、".join(format_cn_amount(v) for v in value)
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, Decimal) and name.endswith(("_yuan", "_cny")):
+            return format_cn_amount(value)
+        if isinstance(value, Decimal) and name.endswith("_usd"):
+            return format_cn_amount(value, "USD")
+        return str(value)
+
+    def _clarification(self, turn: TurnContext, draft: Draft, topics: list[str], need_rate: list[str]) -> tuple[str, None]:
+        lang = turn.lang
+        draft.add(_t(lang, "要测算补贴金额，还需要您提供：", "To estimate the amount, please tell me:"))
+        for t in topics:
+            if t not in ASK:
+                continue
+            ask = RATE_ASK if t in need_rate else ASK[t]
+            title = POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t]
+            draft.add(f"- {title}：{ask[0] if lang != 'en' else ask[1]}")
+        draft.add("", _t(lang, "政策原文：", "What the policy says:"))
+        self._rule_quotes(turn, draft, topics)
+        return "clarification", None
+
+    def _rule(self, turn: TurnContext, draft: Draft, topics: list[str]) -> tuple[str, None]:
+        lang = turn.lang
+        draft.add(_t(lang, "文件对此的规定如下：", "The document provides:"))
+        self._rule_quotes(turn, draft, topics)
+        pairs = {POLICY_CLAUSES[t][0] for t in topics if t in POLICY_CLAUSES}
+        extra = [d for d in self.corpus.discrepancies if d.main_clause_id in pairs and d.kind == "extra_condition"]
+        if extra:
+            draft.add("", _t(lang, "注意正文与任务分解表的差异：", "Note the differences between the main text and the task table:"))
+            for d in extra[:3]:
+                draft.add(f"- {d.description}{draft.cite(d.main_clause_id, self._disc_quote(d.main_clause_id, d.main_quote))}"
+                          f"{draft.cite(d.annex_clause_id, self._disc_quote(d.annex_clause_id, d.annex_quote))}")
+        draft.add("", _t(lang, f"如需测算具体金额，请告诉我企业的具体情况；办理请咨询{CONTACT}。",
+                         "Tell me your figures for an estimate; for applications contact the District Commerce Commission (区商务委)."))
+        return "policy_answer", None
+
+    def _rule_quotes(self, turn: TurnContext, draft: Draft, topics: list[str]) -> None:
+        seen: set[tuple[str, str]] = set()
+        for t in topics:
+            for cid in POLICY_CLAUSES.get(t, []):
+                quote = self._quote(cid, turn.tokens, RULE_SENTENCE.get(t))
+                if (cid, quote) in seen:
+                    continue
+                seen.add((cid, quote))
+                title = POLICY_TITLES_EN[t] if turn.lang == "en" else POLICY_TITLES[t]
+                draft.add(f"- {title}{draft.cite(cid, quote)}：“{quote}”")
+
+    def _clarify_which(self, turn: TurnContext, draft: Draft, overview: bool = False) -> tuple[str, None]:
+        """No policy named: list the funding policies with their rule sentences (and ask, unless this is
+        a general "有什么补贴" question)."""
+        lang = turn.lang
+        if overview:
+            draft.add(_t(lang, "本文件（北碚府发〔2019〕75号）的资金类支持政策有：", "The funding policies of this document (北碚府发〔2019〕75号) are:"))
+        else:
+            draft.add(_t(lang, "请问您想了解哪一项补贴？本文件的资金类支持政策有：", "Which support are you asking about? The document's funding policies are:"))
+        for t in ("hq_establishment", "demo_base", "demo_enterprise", "self_built_platform", "cross_border"):
+            cid = POLICY_CLAUSES[t][-1]
+            quote = self._quote(cid, set(), RULE_SENTENCE[t])
+            title = POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t]
+            draft.add(f"- {title}{draft.cite(cid, quote)}：“{quote}”")
+        quote = self._quote("三(六)", set(), RULE_SENTENCE["talent"])
+        draft.add(f"- {POLICY_TITLES_EN['talent'] if lang == 'en' else POLICY_TITLES['talent']}{draft.cite('三(六)', quote)}：“{quote}”")
+        draft.add("", _t(lang, "请说明企业情况（如“自建平台首年交易额3亿元”“被认定为市级示范企业”“新设区域总部年租金40万元”），我来测算。",
+                         "Tell me your situation (e.g. first-year platform volume, recognition level, annual rent) and I will estimate it."))
+        return ("policy_answer" if overview else "clarification"), None
+
+    # --- general -----------------------------------------------------------------------------------
+    def _general(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """Quote the best one to three clauses; nothing relevant at all means out of scope."""
+        lang = turn.lang
+        lexical = lexical_evidence(turn.text, self.corpus)
+        ranked = [r for r in rank_clauses(turn.text, self.corpus, turn.hits) if r.clause_id != "文件信息"]
+        bm25 = self.search.bm25_ranking(turn.text, 3) if not lexical else []
+        if not lexical and not any(cid != "文件信息" and score >= 2.0 for cid, score in bm25):
+            if _GENERIC.search(turn.text):  # "有什么补贴", "北碚电商政策": an overview, not a refusal
+                return self._clarify_which(turn, draft, overview=True)
+            return self._out_of_scope(turn, draft, "unknown")
+        if not ranked:
+            return self._out_of_scope(turn, draft, "unknown")
+        top = ranked[0].score
+        chosen = [r.clause_id for r in ranked if r.score >= 0.75 * top][:2]
+        broad = _BROAD.search(turn.text)
+        draft.add(_t(lang, "文件中的相关规定：", "What the document says:"))
+        for cid in chosen:
+            for c in self._group(cid):
+                clause = self.corpus.get(c)
+                quote = self._quote_broad(c, turn.tokens) if broad else self._quote(c, turn.tokens)
+                title = _title_of(clause, lang)
+                draft.add(f"- **{title}**{draft.cite(c, quote)}：“{quote}”")
+        return "policy_answer", None

@@ -1,0 +1,363 @@
+"""Answers to questions about the document itself: who leads a task, by when, what the targets are, how the
+main text and the task table differ, what a clause or the document header says.
+
+A mixin of ``assistant.compose.Composer``; each method writes into a `Draft` and returns
+(answer_type, calculation=None). Quotes are verbatim spans chosen by `Quoter`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.calculator import POLICY_CLAUSES
+from assistant.compose_draft import (
+    CONTACT,
+    Draft,
+    Quoter,
+    TurnContext,
+    _SENTENCE,
+    _t,
+    _title_of,
+    _unit,
+    _units,
+)
+from assistant.corpus import Clause
+from assistant.intent import (
+    DEADLINE_CUE,
+    FOLLOWUP_CUE,
+    LEAD_CUE,
+    MONETARY_POLICIES,
+    NUMBERING_CUE,
+    RESP_CUE,
+    SECTION_CUE,
+    explicit_clause_ids,
+    rank_clauses,
+    units_in,
+)
+
+
+class DocumentAnswers(Quoter):
+    """Document questions. The composer supplies ``_general`` (the retrieval answer) as the fallback."""
+
+    def _general(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    # --- which clauses a question is about ---------------------------------------------------------
+    def _lexical_targets(self, turn: TurnContext) -> list[str]:
+        """Main clauses named by explicit id, title or alias (not by retrieval), best first, at most 3."""
+        ranked = rank_clauses(turn.text, self.corpus)
+        if not ranked:
+            return []
+        top = ranked[0].score
+        return [r.clause_id for r in ranked if r.score >= max(5.0, 0.6 * top)][:3]
+
+    def _targets_or_focus(self, turn: TurnContext) -> list[str]:
+        """The question's own clauses; for a short follow-up ("那完成时间呢？", "这项由谁牵头") the clauses the
+        previous answer cited; failing both, the best retrieval hit."""
+        targets = self._lexical_targets(turn)
+        focus = [c for c in turn.state.focus if self.corpus.get(c).source == "main"] or [
+            r for c in turn.state.focus for r in self.corpus.get(c).related
+        ]
+        if focus and (not targets or (FOLLOWUP_CUE.search(turn.text) and len(turn.text) <= 14)):
+            return list(dict.fromkeys(focus))[:3]
+        if targets:
+            return targets
+        ranked = rank_clauses(turn.text, self.corpus, turn.hits)
+        return [r.clause_id for r in ranked[:1]]
+
+    # --- who / when --------------------------------------------------------------------------------
+    def _lookup(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """Lead unit, responsible units (main clause and annex row) and the annex row's deadline."""
+        lang, text = turn.lang, turn.text
+        targets = [t for t in self._targets_or_focus(turn) if t not in ("文件信息",)]
+        wants_deadline = bool(DEADLINE_CUE.search(text))
+        if wants_deadline and not self._lexical_targets(turn) and not (turn.state.focus and FOLLOWUP_CUE.search(text)):
+            return self._deadline_overview(turn, draft)
+        if not targets:
+            return self._general(turn, draft)
+        deadline_only = wants_deadline and not (LEAD_CUE.search(text) or RESP_CUE.search(text))
+        for cid in targets:
+            clause = self.corpus.get(cid)
+            annex = [self.corpus.get(a) for a in clause.related]
+            title = _title_of(clause, lang)
+            if deadline_only and annex:  # only the task table states deadlines: cite it alone
+                marks = "".join(draft.cite(a.clause_id, self._quote(a.clause_id, turn.tokens)) for a in annex)
+                draft.add(f"**{title}**{marks}：" if lang != "en" else f"**{title}** {marks}:")
+                draft.add(*[self._deadline_line(a, lang) for a in annex])
+                continue
+            units_quote = self._units_quote(cid)
+            main_mark = draft.cite(cid, units_quote or self._quote(cid, turn.tokens))
+            annex_marks = "".join(draft.cite(a.clause_id, self._quote(a.clause_id, turn.tokens)) for a in annex)
+            if clause.lead_unit:
+                draft.add(_t(
+                    lang,
+                    f"**{title}**{main_mark}{annex_marks}：牵头单位为**{clause.lead_unit}**；责任单位：{_units(clause.responsible_units, lang)}。",
+                    f"**{title}** {main_mark}{annex_marks}: lead unit **{_unit(clause.lead_unit, lang)}**; responsible units: {_units(clause.responsible_units, lang)}.",
+                ))
+                for a in annex:
+                    if a.responsible_units != clause.responsible_units or a.lead_unit != clause.lead_unit:
+                        draft.add(_t(lang, f"  - 任务分解表{a.clause_id}所列：牵头单位{a.lead_unit}；责任单位：{_units(a.responsible_units, lang)}。",
+                                     f"  - The task table row {a.clause_id} lists: lead {_unit(a.lead_unit or '', lang)}; responsible: {_units(a.responsible_units, lang)}."))
+            else:
+                draft.add(_t(lang, f"**{title}**{main_mark}：该条未写明牵头单位和责任单位。", f"**{title}** {main_mark}: this clause names no lead or responsible units."))
+            for a in annex:
+                draft.add(self._deadline_line(a, lang))
+            if not annex and wants_deadline:
+                draft.add(_t(lang, "  - 该条在任务分解表中没有对应的行，文件未规定完成时间。", "  - This clause has no row in the task table; no deadline is set."))
+        return "policy_answer", None
+
+    @staticmethod
+    def _deadline_line(annex: Clause, lang: str) -> str:
+        if annex.deadline:
+            return _t(lang, f"  - 完成时间（任务分解表{annex.clause_id}）：**{annex.deadline}**。",
+                      f"  - Deadline (task table row {annex.clause_id}): **{annex.deadline.replace('2022年12月', 'December 2022 (2022年12月)')}**.")
+        return _t(lang, f"  - 完成时间（任务分解表{annex.clause_id}）：表中为“/”，未列完成时间。",
+                  f"  - Deadline (task table row {annex.clause_id}): the table shows “/”, i.e. no deadline is stated.")
+
+    def _deadline_overview(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """No task named: the task table's deadlines at a glance (the main text states none)."""
+        lang = turn.lang
+        annex = [c for c in self.corpus.clauses if c.source == "annex"]
+        dated = [c for c in annex if c.deadline]
+        undated = [c for c in annex if not c.deadline]
+        draft.add(_t(lang, "正文各条没有写完成时间；完成时间只见于任务分解表：", "The main text sets no deadlines; they appear only in the task table:"))
+        if dated:
+            marks = "".join(draft.cite(c.clause_id, self._quote(c.clause_id, set())) for c in dated)
+            draft.add(_t(lang, f"- 第1至{len(dated)}项（主要任务）{marks}：完成时间均为**{dated[0].deadline}**。",
+                         f"- Rows 1–{len(dated)} (main tasks) {marks}: due **{dated[0].deadline}**."))
+        if undated:
+            marks = "".join(draft.cite(c.clause_id, self._quote(c.clause_id, set())) for c in undated)
+            draft.add(_t(lang, f"- 第{len(dated) + 1}至{len(annex)}项（支持政策）{marks}：完成时间栏为“/”，未列完成时间。",
+                         f"- Rows {len(dated) + 1}–{len(annex)} (support policies) {marks}: the column shows “/”, no deadline."))
+        return "policy_answer", None
+
+    def _unit_tasks(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """"区供销联社负责哪项任务": every clause the unit leads or is responsible for."""
+        lang = turn.lang
+        for unit in units_in(turn.text)[:2]:
+            lead = [c for c in self.corpus.clauses if c.source == "main" and c.lead_unit == unit]
+            part = [c for c in self.corpus.clauses if c.source == "main" and unit in c.responsible_units]
+            draft.add(_t(lang, f"**{unit}**在本文件中：", f"**{_unit(unit, lang)}** in this document:"))
+            for label_zh, label_en, clauses in (("牵头", "leads", lead), ("作为责任单位参与", "is a responsible unit for", part)):
+                for c in clauses:
+                    marks = draft.cite(c.clause_id, self._units_quote(c.clause_id) or self._quote(c.clause_id, set()))
+                    title = _title_of(c, lang)
+                    draft.add(_t(lang, f"- {label_zh}：{title}{marks}", f"- {label_en}: {title} {marks}"))
+            if not lead and not part:
+                draft.add(_t(lang, "- 文件未给该单位分派任务。", "- The document assigns it no task."))
+        return "policy_answer", None
+
+    # --- main text vs task table -------------------------------------------------------------------
+    def _discrepancy(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """The recorded discrepancies (``corpus.discrepancies``) of the clauses asked about, or all of them,
+        each citing both sides; plus whether lead and responsible units agree."""
+        lang, text = turn.lang, turn.text
+        if DEADLINE_CUE.search(text) and not self._lexical_targets(turn):
+            return self._deadline_overview(turn, draft)
+        if NUMBERING_CUE.search(text):
+            return self._numbering(turn, draft)
+        targets = self._lexical_targets(turn)
+        if not targets and FOLLOWUP_CUE.search(text):
+            targets = [c for c in turn.state.focus if self.corpus.get(c).source == "main"]
+        targets = [t for t in targets if t not in ("文件信息", "前言")]
+        if not targets:
+            draft.add(_t(lang, "正文与任务分解表（附件）的不一致之处：", "Differences between the main text and the task table (annex):"))
+            for d in self.corpus.discrepancies:
+                draft.add(self._discrepancy_line(draft, d))
+            return "policy_answer", None
+        for cid in targets:
+            clause = self.corpus.get(cid)
+            title = _title_of(clause, lang)
+            if not clause.related:
+                mark = draft.cite(cid, self._quote(cid, turn.tokens))
+                rows = [c.clause_id for c in self.corpus.clauses if c.source == "annex" and c.related and c.related[0].startswith("三")]
+                draft.add(_t(lang, f"**{title}**{mark}：任务分解表中没有对应的行（表中“支持政策”部分只有{'、'.join(rows)}）。",
+                             f"**{title}** {mark}: the task table has no corresponding row (its support-policy rows are {', '.join(rows)})."))
+                continue
+            found = self.corpus.discrepancies_for(cid)
+            draft.add(_t(lang, f"**{title}**（正文{cid} 与 任务分解表{'、'.join(clause.related)}）：",
+                         f"**{title}** (main text {cid} vs task table {', '.join(clause.related)}):"))
+            if found:
+                draft.add(*[self._discrepancy_line(draft, d) for d in found])
+            else:
+                marks = draft.cite(cid, self._quote(cid, turn.tokens)) + "".join(draft.cite(a, self._quote(a, turn.tokens)) for a in clause.related)
+                draft.add(_t(lang, f"- 两处表述一致，未发现差异{marks}。", f"- The two texts agree {marks}."))
+            for a in clause.related:
+                annex = self.corpus.get(a)
+                same_lead = annex.lead_unit == clause.lead_unit
+                same_units = annex.responsible_units == clause.responsible_units
+                draft.add(_t(
+                    lang,
+                    f"- 牵头单位：正文为{clause.lead_unit}，附件为{annex.lead_unit}（{'一致' if same_lead else '不一致'}）；"
+                    f"责任单位{'相同' if same_units else ('相同但顺序不同' if set(annex.responsible_units) == set(clause.responsible_units) else '不同')}。",
+                    f"- Lead unit: main text {_unit(clause.lead_unit or '', lang)}, annex {_unit(annex.lead_unit or '', lang)} "
+                    f"({'same' if same_lead else 'different'}); responsible units are {'the same' if same_units else 'listed differently'}.",
+                ))
+        return "policy_answer", None
+
+    def _disc_quote(self, cid: str, quote: str | None) -> str:
+        text = self.corpus.get(cid).text
+        return quote if quote and quote in text else self._quote(cid, set())
+
+    def _discrepancy_line(self, draft: Draft, d: Any) -> str:
+        main = draft.cite(d.main_clause_id, self._disc_quote(d.main_clause_id, d.main_quote))
+        annex = draft.cite(d.annex_clause_id, self._disc_quote(d.annex_clause_id, d.annex_quote))
+        return f"- {d.description}{main}{annex}"
+
+    def _numbering(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """How the task table's groups and rows map onto the main text's numbering."""
+        lang = turn.lang
+        groups: dict[str, list[Clause]] = {}
+        for c in self.corpus.clauses:
+            if c.source == "annex":
+                groups.setdefault(c.section.split(" > ")[1] if " > " in c.section else "", []).append(c)
+        total = sum(len(g) for g in groups.values())
+        draft.add(_t(lang, f"任务分解表共{total}项，分为{len(groups)}组；与正文编号的对应关系：",
+                     f"The task table has {total} rows in {len(groups)} groups; how they map onto the main text:"))
+        for group, rows in groups.items():
+            mains = [self.corpus.get(r.related[0]) for r in rows if r.related]
+            main_part = mains[0].section.split(" > ")[0] if mains else ""
+            pairs = "；".join(
+                f"第{r.clause_id.split('-')[1]}项{draft.cite(r.clause_id, self._quote(r.clause_id, set()))}"
+                f"对应正文{m.clause_id}{draft.cite(m.clause_id, self._quote(m.clause_id, set()))}"
+                for r, m in zip(rows, mains)
+            )
+            draft.add(f"- 任务分解表“{group}”↔ 正文“{main_part}”：{pairs}。")
+        orphans = [c for c in self.corpus.clauses if c.source == "main" and c.clause_id.startswith("三") and not c.related]
+        if orphans:
+            marks = "".join(draft.cite(c.clause_id, self._quote(c.clause_id, set())) for c in orphans)
+            draft.add(_t(lang, f"- 正文{'、'.join(c.clause_id for c in orphans)}{marks}在任务分解表中没有对应的行，因此表中“支持政策”的序号与正文“三、支持政策”的序号不一一对应。",
+                         f"- Main-text clauses {', '.join(c.clause_id for c in orphans)} {marks} have no rows in the table, so the numbering of the support policies (支持政策) differs."))
+        return "policy_answer", None
+
+    # --- the document's header, targets, clauses ----------------------------------------------------
+    def _meta(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """文号, issuer, date, addressees: the 文件信息 sentences the question asks for."""
+        cid = "文件信息"
+        text = self.corpus.get(cid).text
+        wanted = []
+        q = turn.text
+        if re.search(r"文号|文件号|几号|北碚府发|document\s+number|number", q, re.IGNORECASE):
+            wanted.append("文号")
+        if re.search(r"哪个单位|哪个部门|发文机关|谁(?:发|印)|issuer|who\s+issued", q, re.IGNORECASE):
+            wanted.append("发文机关")
+        if re.search(r"哪天|哪一天|什么时候|啥时候|日期|时间|when|date|印发的|issued", q, re.IGNORECASE):
+            wanted.append("成文日期")
+        if re.search(r"主送|下发|发给|哪些单位|addressee|sent\s+to", q, re.IGNORECASE):
+            wanted.append("主送")
+        wanted = wanted or ["标题", "文号", "成文日期"]
+        spans = [m for m in _SENTENCE.finditer(text) if any(m.group(0).startswith(w) for w in wanted)]
+        quote = text[spans[0].start() : spans[-1].end()] if spans else text
+        mark = draft.cite(cid, quote)
+        lines = [m.group(0) for m in spans] or [text]
+        draft.add(_t(turn.lang, "本文件的基本信息：", "Document information:"))
+        draft.add(*[f"- {line}" for line in lines])
+        if turn.lang == "en":
+            draft.add("- (北碚府发〔2019〕75号 = document No. 75 of 2019 of the Beibei District Government, dated 5 December 2019.)")
+        draft.add(_t(turn.lang, f"来源：{mark}", f"Source: {mark}"))
+        return "policy_answer", None
+
+    def _preamble(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """The basis (渝府发〔2019〕17号) and the role of e-commerce, from the preamble."""
+        cid = "前言"
+        quote = self._quote(cid, turn.tokens, r"渝府发" if re.search(r"依据|根据|上级|based", turn.text) else None)
+        draft.add(_t(turn.lang, f"文件前言写道{draft.cite(cid, quote)}：“{quote}”", f"The preamble says {draft.cite(cid, quote)}: “{quote}”"))
+        return "policy_answer", None
+
+    def _targets(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """The 2022 figures of 一(二) and the counted targets of 二, with the annex's wording where it differs."""
+        lang = turn.lang
+        target_clauses = ("一(二)", "二(一)2", "二(三)1", "二(三)2", "二(四)")
+        ranked = [c for c in self._lexical_targets(turn) if c in target_clauses]
+        if re.search(r"目标|2022|交易额|零售额|结算|打造成|年份|量化|target|goal", turn.text, re.IGNORECASE) or not ranked:
+            ranked = ["一(二)"] + [c for c in ranked if c != "一(二)"]
+        listing = ranked == ["一(二)"] and re.search(r"哪些|所有|全部|量化|各项|what\s+are|all", turn.text, re.IGNORECASE)
+        if listing:
+            ranked = list(target_clauses)  # "有哪些目标": the 2022 figures and every counted target in 二
+        draft.add(_t(lang, "文件设定的目标：", "Targets set by the document:"))
+        for cid in ranked[:5]:
+            clause = self.corpus.get(cid)
+            if cid == "一(二)":
+                quote = self._full(cid)
+            elif listing:
+                quote = self._matching_span(cid, r"\d+(?:家|个)")
+            else:
+                quote = self._quote(cid, turn.tokens, r"\d+(?:家|个)")
+            title = _title_of(clause, lang)
+            draft.add(f"- **{title}**{draft.cite(cid, quote)}：“{quote}”")
+            for a in clause.related:
+                annex_quote = self._quote(a, turn.tokens, r"\d+(?:家|个)")
+                if annex_quote not in quote:
+                    draft.add(_t(lang, f"  - 任务分解表{a}写作{draft.cite(a, annex_quote)}：“{annex_quote}”",
+                                 f"  - The task table row {a} reads {draft.cite(a, annex_quote)}: “{annex_quote}”"))
+        return "policy_answer", None
+
+    def _clause(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """"三(四)说了什么", "附件11是什么": the clause in full, with its counterpart."""
+        lang = turn.lang
+        for cid in explicit_clause_ids(turn.text, self.corpus)[:3]:
+            clause = self.corpus.get(cid)
+            quote = self._full(cid)
+            title = _title_of(clause, lang)
+            if clause.source == "annex":
+                draft.add(_t(lang, f"任务分解表第{cid.split('-')[1]}项“{clause.title}”{draft.cite(cid, quote)}：“{quote}”",
+                             f"Task table row {cid.split('-')[1]} “{clause.title}” {draft.cite(cid, quote)}: “{quote}”"))
+                draft.add(_t(lang, f"- 牵头单位：{clause.lead_unit}；责任单位：{_units(clause.responsible_units, lang)}。",
+                             f"- Lead unit: {_unit(clause.lead_unit or '', lang)}; responsible: {_units(clause.responsible_units, lang)}."))
+                draft.add(self._deadline_line(clause, lang).strip())
+                for m in clause.related:
+                    draft.add(_t(lang, f"- 对应正文：{m}{draft.cite(m, self._quote(m, turn.tokens))}", f"- Main text: {m} {draft.cite(m, self._quote(m, turn.tokens))}"))
+            else:
+                draft.add(f"**{cid} {title}**{draft.cite(cid, quote)}：“{quote}”")
+                for a in clause.related:
+                    annex_quote = self._full(a)
+                    draft.add(_t(lang, f"- 任务分解表对应行{draft.cite(a, annex_quote)}：“{annex_quote}”", f"- Task table row {draft.cite(a, annex_quote)}: “{annex_quote}”"))
+        return "policy_answer", None
+
+    # --- validity, applying, parts of the document --------------------------------------------------
+    def _validity(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """The document states no period of validity: say what it does state and where to confirm."""
+        lang = turn.lang
+        info = self.corpus.get("文件信息").text
+        date = next((m.group(0) for m in _SENTENCE.finditer(info) if m.group(0).startswith("成文日期")), info[:40])
+        annex = [c for c in self.corpus.clauses if c.source == "annex"]
+        dated = next((c for c in annex if c.deadline), None)
+        undated = next((c for c in annex if not c.deadline), None)
+        draft.add(_t(lang, "文件本身没有写明有效期或失效时间。文件写明的时间信息：", "The document states no period of validity. What it does state:"))
+        draft.add(f"- {date}{draft.cite('文件信息', date)}")
+        if dated:
+            draft.add(_t(lang, f"- 任务分解表中主要任务的完成时间为{dated.deadline}{draft.cite(dated.clause_id, self._quote(dated.clause_id, set()))}。",
+                         f"- The main tasks in the task table were due {dated.deadline} {draft.cite(dated.clause_id, self._quote(dated.clause_id, set()))}."))
+        if undated:
+            draft.add(_t(lang, f"- 支持政策各项在任务分解表中未列完成时间（“/”）{draft.cite(undated.clause_id, self._quote(undated.clause_id, set()))}。",
+                         f"- The support-policy rows list no deadline (“/”) {draft.cite(undated.clause_id, self._quote(undated.clause_id, set()))}."))
+        draft.add("", _t(lang, f"该政策现在是否仍然有效、是否已被修订或替代，请向{CONTACT}确认。",
+                         "Whether the policy still applies or has been amended or replaced must be confirmed with the District Commerce Commission (区商务委)."))
+        return "policy_answer", None
+
+    def _apply(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """No procedure is in the document; name the lead unit of each support policy concerned."""
+        lang = turn.lang
+        topics = [t for t in turn.reading.topics if t in POLICY_CLAUSES] or list(MONETARY_POLICIES) + ["talent"]
+        mains = list(dict.fromkeys(POLICY_CLAUSES[t][0] for t in topics))
+        draft.add(_t(lang, "文件没有规定申请程序、申请材料和受理时间。各项支持政策的牵头单位如下，请向其咨询办理：",
+                     "The document sets no application procedure or documents. Ask the lead unit of the policy concerned:"))
+        for cid in mains:
+            clause = self.corpus.get(cid)
+            mark = draft.cite(cid, self._units_quote(cid) or self._quote(cid, set()))
+            draft.add(f"- {_title_of(clause, lang)}{mark}：{_unit(clause.lead_unit or CONTACT, lang)}")
+        return "policy_answer", None
+
+    def _section(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """ "保障措施有哪些": every clause of that part, with its first sentence."""
+        lang = turn.lang
+        heading = SECTION_CUE.search(turn.text).group(1)  # type: ignore[union-attr]
+        clauses = [c for c in self.corpus.clauses if c.source == "main" and c.section.split(" > ")[0].endswith(heading)]
+        part = clauses[0].section.split(" > ")[0] if clauses else heading
+        draft.add(_t(lang, f"“{part}”共{len(clauses)}条：", f"Part “{part}” has {len(clauses)} clauses:"))
+        for c in clauses:
+            quote = self._quote(c.clause_id, turn.tokens)
+            draft.add(f"- {c.clause_id} **{_title_of(c, lang)}**{draft.cite(c.clause_id, quote)}：“{quote}”")
+        return "policy_answer", None
+

@@ -1,0 +1,329 @@
+"""Drafting layer of the grounded composer: wording, formatting, verified citations and quoting.
+
+Kept apart from ``assistant.compose`` so the composer reads as intent → answer. Nothing here computes money:
+amounts are formatted from calculator strings (``format_yuan``) and quotes are cut verbatim from clauses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from assistant.calculator import FACT_LABELS, CalculationResult, format_yuan
+from assistant.corpus import Clause, Corpus
+from assistant.intent import Reading, State
+from assistant.retrieval import tokenize
+from assistant.schemas import ChatResponse, Citation
+
+# --------------------------------------------------------------------------------------------------
+# Wording tables
+# --------------------------------------------------------------------------------------------------
+
+CONTACT = "区商务委"
+SCOPE_ZH = (
+    "本助手只解答《重庆市北碚区人民政府关于加快电子商务产业发展的实施意见》（北碚府发〔2019〕75号）及其任务分解表，"
+    "包括：电子商务总部企业引进（一次性扶持、租房/购房补贴、地方经济发展贡献奖励）、示范基地/示范企业奖励、"
+    "企业自建电商平台扶持、跨境电商扶持、电商人才政策，以及各项任务的分工（牵头单位、责任单位、完成时间）。"
+)
+SCOPE_EN = (
+    "This assistant only answers questions about Beibei District document 北碚府发〔2019〕75号 (opinions on "
+    "accelerating e-commerce) and its task table: headquarters attraction (one-time support, rent/purchase "
+    "subsidies, contribution rewards), demonstration base/enterprise rewards, self-built platform support, "
+    "cross-border e-commerce support, talent policies, and which units lead each task and by when."
+)
+OOS_LEAD = {
+    "region": ("其他地区的政策不在本文件范围内，本助手无法回答。", "Other regions' policies are outside this document."),
+    "tax": ("税率等税收问题本文件没有规定，请咨询税务部门。", "Tax rates are not covered by this document; please ask the tax authority."),
+    "off_topic": ("抱歉，这个问题与北碚电商政策无关。", "Sorry, this question is not about the Beibei e-commerce policy."),
+    "chitchat": ("您好！", "Hello!"),
+    "empty": ("抱歉，这条消息没有可以依据政策回答的内容。", "Sorry, there is nothing in this message the policy can answer."),
+    "error": ("抱歉，这个问题暂时无法回答，请换个说法再问。", "Sorry, I could not answer this; please rephrase."),
+    "unknown": ("抱歉，文件中没有与这个问题相关的规定。", "Sorry, the document has nothing on this question."),
+}
+AWARD_NOUN = {
+    "hq_establishment": ("一次性产业扶持资金", "one-time industry support"),
+    "hq_office_purchase": ("一次性购房补贴", "one-time office purchase subsidy"),
+    "hq_office_rent": ("租房补贴（补贴期限3年累计）", "rent subsidy (3-year cumulative)"),
+    "hq_contribution_reward": ("地方经济发展贡献奖励", "local economic contribution reward"),
+    "demo_base": ("一次性奖励", "one-time reward"),
+    "demo_enterprise": ("一次性奖励", "one-time reward"),
+    "self_built_platform": ("一次性财政扶持", "one-time fiscal support"),
+    "cross_border": ("一次性财政扶持", "one-time fiscal support"),
+}
+POLICY_TITLES_EN = {
+    "hq_establishment": "One-time support for newly established e-commerce headquarters",
+    "hq_office_purchase": "Office purchase subsidy for e-commerce headquarters",
+    "hq_office_rent": "Office rent subsidy for e-commerce headquarters",
+    "hq_contribution_reward": "Local economic contribution reward for e-commerce headquarters",
+    "demo_base": "One-time reward for e-commerce demonstration bases (parks)",
+    "demo_enterprise": "One-time reward for e-commerce demonstration enterprises",
+    "self_built_platform": "One-time fiscal support for self-built e-commerce platforms",
+    "cross_border": "One-time fiscal support for cross-border e-commerce",
+    "talent": "Preferential policies for high-level e-commerce talent",
+}
+CONDITION_TEXT = {
+    "registered_in_beibei": ("在北碚区注册", "registered in Beibei District"),
+    "local_legal_entity": ("属于本地法人企业", "a local legal entity"),
+    "platform_project_investment_yuan": ("项目投资100万元以上", "project investment of at least 1,000,000 yuan"),
+    "new_hq_type": (
+        "属于在我区新设立的电子商务区域总部、营销中心、结算中心、运营中心等",
+        "a newly established e-commerce regional HQ, marketing, settlement or operations centre in Beibei",
+    ),
+    "registered_capital_yuan": ("注册资金1000万元（含）以上", "registered capital of at least 10,000,000 yuan"),
+    "online_annual_sales_yuan": ("线上年销售收入1亿元以上", "annual online sales of at least 100,000,000 yuan"),
+    "sales_in_statistics": ("线上销售数据已入统", "online sales included in official statistics"),
+    "years_in_operation": ("正常经营1年以上", "at least 1 year of normal operation"),
+}
+ASK = {
+    "self_built_platform": ("自建平台建成运营后首年网上交易额（如3亿元）", "the platform's first-year online transaction volume (e.g. 300 million yuan)"),
+    "cross_border": (
+        "跨境电子商务零售交易额（美元金额，如2.5亿美元；只有人民币金额时请同时提供美元兑人民币汇率）",
+        "your cross-border e-commerce retail volume in US dollars (or the CNY figure plus the USD/CNY exchange rate)",
+    ),
+    "hq_office_purchase": ("在区内购买办公用房的总价（如300万元）", "the total price of the office bought in the district (e.g. 3 million yuan)"),
+    "hq_office_rent": ("在区内租用办公用房的年租金（如40万元；给月租金也可以）", "the annual office rent in the district (e.g. 400,000 yuan)"),
+    "hq_contribution_reward": ("对北碚区地方经济发展的年度贡献额（每年金额，如每年100万元）", "your yearly contribution to Beibei's local economy (e.g. 1 million yuan a year)"),
+    "hq_establishment": (
+        "注册资金、线上年销售收入及数据是否入统、正常经营年限",
+        "registered capital, annual online sales (and whether they are in official statistics), years of operation",
+    ),
+    "demo_base": ("示范基地（园区）的认定级别：国家级还是市级", "the recognition level of the base: national or municipal"),
+    "demo_enterprise": ("示范企业的认定级别：国家级还是重庆市级", "the recognition level of the enterprise: national or Chongqing municipal"),
+}
+RATE_ASK = (
+    "美元兑人民币汇率（如“1美元兑7.1元”）。门槛是2亿美元，人民币金额是否达标取决于所用汇率，本助手不会自行假设汇率",
+    "the USD/CNY exchange rate (e.g. 1 USD = 7.1 CNY): the threshold is USD 200 million, so whether a CNY figure "
+    "qualifies depends on the rate, and no rate is assumed",
+)
+# The sentence of a clause that states each policy's rule.
+RULE_SENTENCE = {
+    "hq_establishment": r"一次性产业扶持资金|积极引进",
+    "hq_office_purchase": r"购买办公用房|购房",
+    "hq_office_rent": r"租用办公用房|租房",
+    "hq_contribution_reward": r"贡献|政策扶持",
+    "demo_base": r"示范基地|示范园区",
+    "demo_enterprise": r"示范企业|示范创建",
+    "self_built_platform": r"自建电子商务平台",
+    "cross_border": r"2亿美元",
+    "talent": r"优惠政策",
+}
+UNIT_EN = {
+    "区商务委": "District Commerce Commission", "区财政局": "District Finance Bureau",
+    "区招商投资局": "District Investment Promotion Bureau", "区发展改革委": "District Development and Reform Commission",
+    "区经济信息委": "District Economy and Information Technology Commission", "区科技局": "District Science and Technology Bureau",
+    "区农业农村委": "District Agriculture and Rural Affairs Commission", "区供销联社": "District Supply and Marketing Cooperative",
+    "各涉农街镇": "agriculture-related sub-districts and towns", "区文化旅游委": "District Culture and Tourism Commission",
+    "区扶贫办": "District Poverty Alleviation Office", "区人力社保局": "District Human Resources and Social Security Bureau",
+    "区教委": "District Education Commission", "区卫生健康委": "District Health Commission",
+    "区公安分局": "District Public Security Sub-bureau", "区民营经济发展局": "District Private Economy Development Bureau",
+    "两江新区水土高新技术产业园管委会": "Shuitu Hi-tech Industrial Park Management Committee (Liangjiang New Area)",
+    "两江新区蔡家智慧新城管委会": "Caijia Smart New City Management Committee (Liangjiang New Area)",
+    "缙云人文科技城管委会": "Jinyun Humanities and Science City Management Committee",
+}
+CLAUSE_TITLES_EN = {
+    "文件信息": "Document information", "前言": "Preamble", "一(一)": "Guiding ideology", "一(二)": "Development targets",
+    "二(一)1": "Building e-commerce industrial parks", "二(一)2": "Cultivating e-commerce market entities",
+    "二(二)1": "Industrial internet carriers", "二(二)2": "E-commerce in manufacturing",
+    "二(二)3": "Intelligent e-commerce", "二(三)1": "Agricultural product e-commerce", "二(三)2": "Tourism e-commerce",
+    "二(三)3": "E-commerce for targeted poverty alleviation", "二(四)": "Developing cross-border e-commerce",
+    "三(一)": "Attracting e-commerce headquarters", "三(二)": "E-commerce parks and incubation bases",
+    "三(三)": "E-commerce demonstration enterprises", "三(四)": "Self-built e-commerce platforms",
+    "三(五)": "Cross-border e-commerce support", "三(六)": "E-commerce talent and entrepreneurship",
+    "四(一)": "Working mechanism", "四(二)": "Service system", "四(三)": "Supervision system",
+}
+
+_UNITS_SPAN = re.compile(r"（牵头(?:单位|部门)：[^）]*）$")
+_SENTENCE = re.compile(r"[^。；]+[。；]?")
+_MARKER = re.compile(r"【([^【】]{1,12})】")
+_AMOUNT_WORDS = re.compile(r"，(?:分别)?给予|，一次性给予|，按其")
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
+def _money(amount: str | Decimal, lang: str) -> str:
+    """format_yuan for Chinese; '300,000 yuan (30万元)' for English. Formatting only, no arithmetic."""
+    text = format_yuan(amount)
+    if lang != "en":
+        return text
+    m = re.fullmatch(r"(约)?(\S+万元) \(([\d,.]+)元\)", text)
+    if m:
+        return f"{'about ' if m.group(1) else ''}{m.group(3)} yuan ({m.group(2)})"
+    return text.replace("元", " yuan")
+
+
+def _title_of(clause: Clause, lang: str) -> str:
+    """Clause title in the answer's language (an annex row takes its main clause's English title)."""
+    if lang != "en":
+        return clause.title
+    key = clause.related[0] if clause.source == "annex" and clause.related else clause.clause_id
+    return CLAUSE_TITLES_EN.get(key, clause.title)
+
+
+def _label(name: str) -> str:
+    """FACT_LABELS without the unit in brackets ("注册资金（元）" → "注册资金"), since values carry units."""
+    return re.sub(r"（[^）]*(?:元|年|美元)[^）]*）$", "", FACT_LABELS.get(name, name))
+
+
+def _unit(name: str, lang: str) -> str:
+    return f"{UNIT_EN[name]} ({name})" if lang == "en" and name in UNIT_EN else name
+
+
+def _units(names: list[str], lang: str) -> str:
+    return ("; " if lang == "en" else "、").join(_unit(n, lang) for n in names) or _t(lang, "（未列）", "(none listed)")
+
+
+@dataclass
+class Draft:
+    corpus: Corpus
+    lang: str
+    lines: list[str] = field(default_factory=list)
+    quotes: dict[str, str] = field(default_factory=dict)
+
+    def cite(self, clause_id: str, quote: str) -> str:
+        """Record a citation (first quote per clause wins unless a later one covers more) and return 【id】."""
+        text = self.corpus.get(clause_id).text
+        if quote not in text:  # never ship a quote that is not verbatim
+            quote = text[:80]
+        old = self.quotes.get(clause_id)
+        if old is None:
+            self.quotes[clause_id] = quote
+        elif old not in quote and quote not in old:
+            start = min(text.index(old), text.index(quote))
+            end = max(text.index(old) + len(old), text.index(quote) + len(quote))
+            self.quotes[clause_id] = text[start:end]
+        elif old in quote:
+            self.quotes[clause_id] = quote
+        return f"【{clause_id}】"
+
+    def add(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def response(self, answer_type: str, notices: list[str], calculation: CalculationResult | None = None) -> ChatResponse:
+        answer = "\n".join(self.lines).strip()
+        cited = list(dict.fromkeys(_MARKER.findall(answer)))
+        for cid in cited:
+            if cid not in self.quotes and self.corpus.has(cid):
+                self.quotes[cid] = self.corpus.get(cid).text[:80]
+        for cid in [c for c in cited if not self.corpus.has(c)]:
+            answer = answer.replace(f"【{cid}】", "")
+        citations = [
+            Citation(clause_id=cid, title=self.corpus.get(cid).title, quote=self.quotes[cid])
+            for cid in cited
+            if self.corpus.has(cid)
+        ]
+        return ChatResponse(
+            answer=answer,
+            answer_type=answer_type,  # type: ignore[arg-type]
+            citations=citations,
+            calculation=calculation,
+            session_id="",
+            notices=list(dict.fromkeys(notices)),
+            mode="grounded",
+        )
+
+
+@dataclass
+class TurnContext:
+    """Everything one answer needs: the message as read, the conversation state, retrieval hits."""
+
+    reading: Reading
+    state: State
+    hits: list[Any]
+    tokens: set[str]
+
+    @property
+    def lang(self) -> str:
+        return self.reading.lang
+
+    @property
+    def text(self) -> str:
+        return self.reading.text
+
+
+
+# --------------------------------------------------------------------------------------------------
+# Quoting
+# --------------------------------------------------------------------------------------------------
+
+
+class Quoter:
+    """Sentence spans of every clause, and the verbatim quotes cut from them."""
+
+    def __init__(self, corpus: Corpus, search_engine: Any) -> None:
+        self.corpus = corpus
+        self.search = search_engine
+        self._sentences: dict[str, list[tuple[int, int, set[str]]]] = {}
+        for clause in corpus.clauses:
+            self._sentences[clause.clause_id] = self._split(clause)
+        self._annex_of = {c.clause_id: c.related for c in corpus.clauses if c.source == "main"}
+
+    def _split(self, clause: Clause) -> list[tuple[int, int, set[str]]]:
+        """Content sentences (spans) of a clause: not its run-in title, not its （牵头单位…） tail."""
+        text = clause.text
+        end = len(text)
+        if m := _UNITS_SPAN.search(text):
+            end = m.start()
+        spans = []
+        for m in _SENTENCE.finditer(text, 0, end):
+            piece = m.group(0)
+            if clause.source == "main" and clause.title and piece.rstrip("。；") == clause.title:
+                continue
+            if piece.strip():
+                spans.append((m.start(), m.end(), set(tokenize(piece))))
+        return spans or [(0, len(text), set(tokenize(text)))]
+
+    def _quote(self, cid: str, tokens: set[str], prefer: str | None = None, avoid_amounts: bool = False) -> str:
+        """The clause's most relevant sentence (verbatim), optionally cut before its award amounts."""
+        text = self.corpus.get(cid).text
+        pattern = re.compile(prefer) if prefer else None
+        best = max(
+            self._sentences[cid],
+            key=lambda s: (len(s[2] & tokens) + (10 if pattern and pattern.search(text, s[0], s[1]) else 0), -s[0]),
+        )
+        end = best[1]
+        if pattern:  # a rule stated in several ；-separated parts (国家级…；市级…) is quoted whole
+            spans = self._sentences[cid]
+            i = spans.index(best)
+            while text[end - 1] == "；" and i + 1 < len(spans) and pattern.search(text, spans[i + 1][0], spans[i + 1][1]):
+                i += 1
+                end = spans[i][1]
+        quote = text[best[0] : end]
+        if avoid_amounts and (m := _AMOUNT_WORDS.search(quote)):
+            quote = quote[: m.start()]
+        return quote
+
+    def _quote_broad(self, cid: str, tokens: set[str]) -> str:
+        """For "what does it cover" questions: the whole clause when short, else its best two sentences."""
+        full = self._full(cid)
+        if len(full) <= 220:
+            return full
+        text = self.corpus.get(cid).text
+        spans = self._sentences[cid]
+        scores = [len(s[2] & tokens) for s in spans]
+        i = max(range(len(spans)), key=lambda k: (scores[k] + (scores[k + 1] if k + 1 < len(spans) else 0), -k))
+        j = min(i + 1, len(spans) - 1)
+        return text[spans[i][0] : spans[j][1]]
+
+    def _matching_span(self, cid: str, pattern: str) -> str:
+        """The verbatim span from the first to the last sentence matching ``pattern``."""
+        text = self.corpus.get(cid).text
+        rx = re.compile(pattern)
+        hits = [s for s in self._sentences[cid] if rx.search(text, s[0], s[1])] or self._sentences[cid]
+        return text[hits[0][0] : hits[-1][1]]
+
+    def _full(self, cid: str) -> str:
+        """All content sentences of a clause as one verbatim span."""
+        spans = self._sentences[cid]
+        return self.corpus.get(cid).text[spans[0][0] : spans[-1][1]]
+
+    def _units_quote(self, cid: str) -> str | None:
+        m = _UNITS_SPAN.search(self.corpus.get(cid).text)
+        return m.group(0) if m else None
+
+    def _group(self, cid: str) -> list[str]:
+        return [cid, *self._annex_of.get(cid, [])]
+

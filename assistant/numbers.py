@@ -1,0 +1,605 @@
+"""Money, rates, years and profile facts from the free text business owners type.
+
+Owners write figures every way at once: "3亿", "3.5亿元", "三亿五千万", "六个亿", "1,000万", "2.5亿美元",
+"RMB 300m", "$200 million", "年租金四十万". Every figure that reaches the calculator passes through here, so
+this module is deliberately small and table-tested:
+
+* ``extract_amounts(text)`` finds money (value as exact ``Decimal``, currency CNY|USD, span, raw text).
+  A number is money only if it carries a currency (元, 美元, $, RMB, yuan…) or a 万/亿 (million/billion)
+  magnitude, and is not a count ("1000家", "3万单"). "第2条", "2022年", "连续5年" are not money.
+  Chinese numerals are converted by ``cn2an``; Arabic mantissas are scaled with Decimal, never float.
+  "1-5亿" is a range: both ends come back (1亿, 5亿), marked ``range_part`` low/high.
+* ``extract_facts(text)`` maps the figures and phrases to ``EnterpriseProfile`` fields by the cue word
+  nearest to each figure in its clause (年租金 → office_annual_rent_yuan, 首年交易额 → the platform figure …).
+  ``extract(text, topic_hint)`` returns the same plus what could not be placed (``unassigned``), a bare
+  recognition level ("是国家级的"), and notes that the answer must show (月租金×12, a range read at its
+  lower end, a figure dropped because the owner only said "不到5亿").
+
+Figures the owner quotes as an outcome ("能拿200万吗", "购房补贴最高100万元", "说成1000万") are claims, not
+facts, and are never placed: amounts come only from the calculator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import Any, Literal
+
+import cn2an
+
+__all__ = [
+    "Amount",
+    "Extraction",
+    "extract",
+    "extract_amounts",
+    "extract_facts",
+    "extract_rate",
+    "format_cn_amount",
+    "parse_numeral",
+    "prepare",
+]
+
+Currency = Literal["CNY", "USD"]
+
+# --------------------------------------------------------------------------------------------------
+# Text preparation: full-width digits, letters and a few symbols to ASCII, one character for one, so
+# spans found in the prepared text are spans of the original.
+# --------------------------------------------------------------------------------------------------
+
+_WIDTH_TABLE = {0xFF10 + i: ord("0") + i for i in range(10)}
+_WIDTH_TABLE.update({0xFF21 + i: ord("A") + i for i in range(26)})
+_WIDTH_TABLE.update({0xFF41 + i: ord("a") + i for i in range(26)})
+_WIDTH_TABLE.update({ord("．"): ".", ord("％"): "%", ord("＄"): "$", ord("＝"): "=", ord("萬"): "万", ord("億"): "亿"})
+
+
+def prepare(text: str) -> str:
+    """Same length as ``text``: spans stay valid."""
+    return text.translate(_WIDTH_TABLE)
+
+
+# --------------------------------------------------------------------------------------------------
+# Numerals
+# --------------------------------------------------------------------------------------------------
+
+_CN_DIGIT = "零〇一二两三四五六七八九壹贰貳叁肆伍陆柒捌玖"
+_CN_MULT = "十拾百佰千仟万亿"
+_ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# Arabic mantissa, optionally continued Chinese-style: 3亿5千万, 4千5百万, 3亿5000万.
+_MIXED = rf"(?:{_ARABIC})(?:[{_CN_MULT}]+(?:(?:{_ARABIC}|[{_CN_DIGIT}])(?=[{_CN_MULT}]))?)*"
+_CN_DEC = rf"[{_CN_DIGIT}十拾][{_CN_DIGIT}{_CN_MULT}]*点[{_CN_DIGIT}]+[万亿]*"
+_CN_INT = rf"[{_CN_DIGIT}十拾][{_CN_DIGIT}{_CN_MULT}]*"
+NUMERAL = rf"(?:{_MIXED}|{_CN_DEC}|{_CN_INT})"
+
+_SCALE = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10**4, "亿": 10**8}
+_ARABIC_SCALED = re.compile(r"(\d+(?:\.\d+)?)([十拾百佰千仟万亿]*)")
+_CN_DEC_SCALED = re.compile(rf"([{_CN_DIGIT}十拾][{_CN_DIGIT}{_CN_MULT}]*点[{_CN_DIGIT}]+)([万亿]*)")
+
+
+def _scale(units: str) -> Decimal:
+    factor = Decimal(1)
+    for ch in units:
+        factor *= _SCALE[ch]
+    return factor
+
+
+def parse_numeral(text: str) -> Decimal | None:
+    """'3.5亿' → 350000000, '三亿五千万' → 350000000, '1,000万' → 10000000, '一点九亿' → 190000000.
+
+    Arabic mantissas are scaled exactly with Decimal ("5万亿" = 5×10^12 works although cn2an rejects
+    it); everything else goes to cn2an's "smart" mode. None when it is not a number.
+    """
+    s = prepare(text).replace(",", "").strip()
+    if not s:
+        return None
+    if m := _ARABIC_SCALED.fullmatch(s):
+        return Decimal(m.group(1)) * _scale(m.group(2))
+    try:
+        if m := _CN_DEC_SCALED.fullmatch(s):
+            return Decimal(str(cn2an.cn2an(m.group(1), "smart"))) * _scale(m.group(2))
+        return Decimal(str(cn2an.cn2an(s, "smart")))
+    except (ValueError, KeyError, IndexError, InvalidOperation):
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Amounts
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: Decimal
+    currency: Currency
+    start: int
+    end: int
+    raw: str
+    approximate: bool = False  # "3亿多", "4个多亿": the value is a lower bound
+    range_part: Literal["low", "high"] | None = None
+
+    @property
+    def value_yuan(self) -> Decimal:
+        """The figure as a number, for comparing figures across texts (dollars for a USD amount)."""
+        return self.value
+
+
+_USD_WORDS = re.compile(r"美元|美金|美刀|USD|US\$|\$|dollar", re.IGNORECASE)
+_ENGLISH_SCALE = {"thousand": 10**3, "k": 10**3, "million": 10**6, "mn": 10**6, "m": 10**6,
+                  "billion": 10**9, "bn": 10**9, "b": 10**9}
+
+_AMOUNT = re.compile(
+    rf"""
+    (?P<pre>(?:US\$|\$|USD|RMB|CNY|¥|￥|人民币)\s*)?
+    (?P<num>{NUMERAL})
+    (?:(?P<ge>个)?(?P<more>多|余|来)?(?P<mult>[十百千万亿]+))?
+    (?P<more2>多|余)?
+    (?:\s*(?P<eng>million|billion|thousand|mn|bn|m|k|b)\b)?
+    (?P<cur>\s*(?:元人民币|元|块钱|块|人民币|美元|美金|美刀|US\s?dollars?|dollars?|USD|RMB|CNY|yuan)(?![A-Za-z]))?
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+# A figure followed by one of these counts things, not money: 1000家, 3万单, 20%.
+_COUNTER_AFTER = re.compile(
+    r"\s*(?:家|个(?![多亿万])|人|名|户|件|单|笔|次|平|㎡|吨|条|项|套|台|辆|份|位|张|倍|粉|%|年|月|日|天|小时|号|届)"
+)
+_RANGE_BEFORE = re.compile(rf"({NUMERAL})\s*(?:-|－|—|–|~|～|到|至)\s*$")
+_TRAILING_MULT = re.compile(r"[十百千万亿]+$")
+_MASK = "\u25a1"  # □ : blanks out rate phrases so "1美元兑7.1元" is not read as money
+
+
+def _tidy(value: Decimal) -> Decimal:
+    """350000000.0 → 350000000: one spelling per value, as the calculator prints it."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def _is_arabic(num: str) -> bool:
+    return num[:1].isdigit()
+
+
+def _amounts_in(text: str) -> list[Amount]:
+    out: list[Amount] = []
+    for m in _AMOUNT.finditer(text):
+        num, eng = m.group("num"), (m.group("eng") or "").lower()
+        pre, cur = m.group("pre") or "", (m.group("cur") or "").strip()
+        mult = m.group("mult") or ""
+        if eng and not _is_arabic(num):
+            eng = ""
+        big = any(ch in "万亿" for ch in num + mult) or eng in ("million", "billion")
+        has_currency = bool(pre or cur)
+        if eng in ("m", "k", "b", "mn", "bn") and not has_currency:
+            continue  # "300m" alone may be metres
+        if not (has_currency or big):
+            continue
+        if not has_currency and _COUNTER_AFTER.match(text, m.end()):
+            continue
+        value = parse_numeral(num)
+        if value is None:
+            continue
+        value = _tidy(value * _scale(mult) * _ENGLISH_SCALE.get(eng, 1))
+        currency: Currency = "USD" if _USD_WORDS.search(pre + cur) else "CNY"
+        approximate = bool(m.group("more") or m.group("more2"))
+        raw = text[m.start() : m.end()].strip()
+        amount = Amount(value, currency, m.start(), m.end(), raw, approximate)
+        low = _range_low(text, m, amount)
+        if low is not None:
+            if out and out[-1].end > low.start:  # "1亿-5亿": the lower end was already read as money
+                out.pop()
+            out.append(low)
+            amount = Amount(value, currency, amount.start, amount.end, raw, approximate, "high")
+        out.append(amount)
+    return out
+
+
+def _range_low(text: str, m: re.Match, high: Amount) -> Amount | None:
+    """'1-5亿元': the unit of the upper end applies to a bare lower end."""
+    before = _RANGE_BEFORE.search(text, 0, m.start())
+    if not before:
+        return None
+    low_num = before.group(1)
+    unit = ""
+    if not _TRAILING_MULT.search(low_num):
+        trailing = _TRAILING_MULT.search(m.group("num"))
+        unit = (trailing.group(0) if trailing else "") + (m.group("mult") or "")
+    value = parse_numeral(low_num + unit)
+    if value is None:
+        return None
+    eng = (m.group("eng") or "").lower() if _is_arabic(m.group("num")) else ""
+    value = _tidy(value * _ENGLISH_SCALE.get(eng, 1))
+    return Amount(value, high.currency, before.start(1), before.end(1), text[before.start(1) : m.end()].strip(), False, "low")
+
+
+# Exchange rates, read (and masked) before amounts. Each pattern's group "r" is the CNY per 1 USD.
+_RATE_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"(?<![\d.])1\s*美元\s*(?:兑换?|=|换|折合|合|约合?|等于)\s*(?:人民币\s*)?(?P<r>\d+(?:\.\d+)?)\s*(?:元|块)?(?:人民币)?",
+        r"美元兑人民币\s*(?:汇率)?\s*(?:按|为|是|取)?\s*(?:1\s*[:：]\s*)?(?P<r>\d+(?:\.\d+)?)",
+        r"汇率\s*(?:按照?|是|为|取|:|：|约)?\s*(?:1\s*[:：]\s*)?(?P<r>\d+(?:\.\d+)?)",
+        r"按\s*(?P<r>\d+(?:\.\d+)?)\s*的?汇率",
+        r"(?:USD|US\$|\$)\s*1\s*=\s*(?:CNY|RMB|¥)?\s*(?P<r>\d+(?:\.\d+)?)",
+        r"1\s*(?:USD|US\s?dollars?|dollars?)\s*=\s*(?P<r>\d+(?:\.\d+)?)",
+        r"(?:exchange\s+)?rate\s+(?:of\s+|is\s+|at\s+)?(?:1\s*:\s*)?(?P<r>\d+(?:\.\d+)?)",
+        r"(?<![\d.,])1\s*[:：]\s*(?P<r>\d+(?:\.\d+)?)(?![\d])",
+    )
+]
+
+
+def _find_rate(text: str) -> tuple[Decimal | None, list[tuple[int, int]]]:
+    spans: list[tuple[int, int]] = []
+    rate: Decimal | None = None
+    for pattern in _RATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if any(s < m.end() and m.start() < e for s, e in spans):
+                continue
+            value = Decimal(m.group("r"))
+            if not 0 < value < 100:
+                continue
+            spans.append((m.start(), m.end()))
+            rate = value if rate is None else rate
+    return rate, spans
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(text)
+    for s, e in spans:
+        chars[s:e] = _MASK * (e - s)
+    return "".join(chars)
+
+
+def extract_rate(text: str) -> Decimal | None:
+    """CNY per USD stated in the text ("1美元兑7.1元", "汇率7.1", "按7.1的汇率", "1:7.1"), else None."""
+    return _find_rate(prepare(text))[0]
+
+
+def extract_amounts(text: str) -> list[Amount]:
+    """All money figures in text order. Exchange-rate phrases are not money."""
+    prepared = prepare(text)
+    _rate, spans = _find_rate(prepared)
+    return _amounts_in(_masked(prepared, spans))
+
+
+# --------------------------------------------------------------------------------------------------
+# Facts
+# --------------------------------------------------------------------------------------------------
+
+# Cue words and what a figure next to them is. The cue nearest before the figure (in its clause) wins;
+# failing that, the nearest after it. "claim" marks an outcome the owner quotes, never a fact.
+_CUES: list[tuple[str, str]] = [
+    (r"注册资[金本]|registered\s+capital", "capital"),
+    (r"线上年销售收入|年销售收入|线上销售收入|销售收入|annual\s+(?:online\s+)?sales|online\s+sales\s+revenue", "hq_sales"),
+    (r"零售交易额|零售额|零售|retail", "retail"),
+    (r"交易额|成交额|交易量|卖了|卖出|销售额|营业额|流水|GMV|transactions?|turnover|sales", "sales"),
+    (r"月租金|每月租金|月租|房租每月|monthly\s+rent|rent\s+per\s+month", "month_rent"),
+    (r"年租金|租金|房租|租了|租用|租|rent(?:ing|ed|s)?|leas(?:e|ing|ed)", "rent"),
+    (r"购买|购房|购置|买了|买下|买|总价|房价|bought|buy(?:ing)?|purchas(?:e|ed|ing)", "purchase"),
+    (r"地方经济发展贡献|贡献|纳税|缴税|税收|contribution", "contribution"),
+    (r"项目投资|投资|投入|invest(?:ment|ed)?", "investment"),
+    (r"办公楼|办公用房|办公室|写字楼|office", "office"),
+    # weak cues: the policy's name next to a bare figure ("跨境电商2.1亿美元", "自建平台6亿")
+    (r"跨境(?:电商|电子商务)?|cross[-\s]?border", "retail"),
+    (r"自建(?:电商|电子商务)?平台|self[-\s]?built\s+platform", "sales"),
+    (
+        r"补贴|补助|补帖|扶持|奖励|奖金|奖|资助|能拿|拿到|拿|给予|给|批准|批|获得|得到|发放|领|说成|说|写|回答|答|开头|"
+        r"提高到|改成|变成|乘以|翻倍|目标|突破|subsid(?:y|ies)|grant|reward|award|bonus|say|said",
+        "claim",
+    ),
+]
+_CUE_RE = re.compile("|".join(f"(?P<k{i}>{p})" for i, (p, _k) in enumerate(_CUES)), re.IGNORECASE)
+_CUE_KIND = {f"k{i}": kind for i, (_p, kind) in enumerate(_CUES)}
+
+_SEGMENT_END = re.compile(r"[，。；;！？!?\n]|,\s|\.\s|\.$")
+_UPPER_BOUND_BEFORE = re.compile(
+    r"(?:不到|不足|低于|少于|差一点|差点|接近|将近|快|没到|未到|不超过|below|under|less\s+than|almost|nearly|close\s+to)\s*$",
+    re.IGNORECASE,
+)
+_LOWER_BOUND_BEFORE = re.compile(r"(?:超过|至少|多于|above|over|more\s+than|at\s+least)\s*$", re.IGNORECASE)
+_LOWER_BOUND_AFTER = re.compile(r"\s*(?:以上|多|余|plus)")
+
+_MONEY_FIELDS = {
+    "capital": "registered_capital_yuan",
+    "hq_sales": "online_annual_sales_yuan",
+    "rent": "office_annual_rent_yuan",
+    "purchase": "office_purchase_price_yuan",
+    "contribution": "annual_local_contribution_yuan",
+    "investment": "platform_project_investment_yuan",
+}
+CNY_FIELDS = frozenset(
+    {
+        "registered_capital_yuan",
+        "online_annual_sales_yuan",
+        "office_annual_rent_yuan",
+        "office_purchase_price_yuan",
+        "annual_local_contribution_yuan",
+        "platform_project_investment_yuan",
+        "platform_first_year_online_transactions_yuan",
+        "cross_border_retail_cny",
+    }
+)
+
+_CROSS_BORDER = re.compile(r"跨境|跨竟|cross[-\s]?border", re.IGNORECASE)
+_PLATFORM = re.compile(r"自建|自己(?:搭|建|做)|自主搭建|平台|self[-\s]?built|own\s+(?:e-?commerce\s+)?platform", re.IGNORECASE)
+_HQ = re.compile(r"总部|营销中心|结算中心|运营中心|营运中心|headquarters|\bHQ\b", re.IGNORECASE)
+
+# Recognition levels and HQ types.
+_LEVEL = r"(?P<lvl>国家级|重庆市级|市级|省级|区级|national(?:-level)?|municipal(?:-level)?|city-level|provincial(?:-level)?)"
+_BASE_NOUN = r"示范基地|示范园区|孵化基地|产业园区?|电商楼宇|基地|园区|demonstration\s+(?:base|park|zone)"
+_ENTERPRISE_NOUN = r"示范企业|demonstration\s+(?:enterprise|company|firm)"
+_GAP = r"[^，。；,.!?？！]{0,14}?"
+_DEMO_PATTERNS = [
+    (re.compile(rf"{_LEVEL}{_GAP}(?:{_ENTERPRISE_NOUN})", re.IGNORECASE), "demo_enterprise_level"),
+    (re.compile(rf"{_LEVEL}{_GAP}(?:{_BASE_NOUN})", re.IGNORECASE), "demo_base_level"),
+    (re.compile(rf"(?:{_ENTERPRISE_NOUN})[^，。；,.!?？！是]{{0,3}}?{_LEVEL}", re.IGNORECASE), "demo_enterprise_level"),
+    (re.compile(rf"(?:{_BASE_NOUN})[^，。；,.!?？！是]{{0,3}}?{_LEVEL}", re.IGNORECASE), "demo_base_level"),
+]
+_BARE_LEVEL = re.compile(rf"^\W*(?:是|我们是|属于|is|it's|it\s+is|we\s+are)?\s*{_LEVEL}\s*(?:的|认定)?\W*$", re.IGNORECASE)
+_HQ_TYPES = [
+    (re.compile(r"区域总部|regional\s+(?:HQ|headquarters?)", re.IGNORECASE), "regional_hq"),
+    (re.compile(r"营销中心|marketing\s+cent(?:er|re)", re.IGNORECASE), "marketing_center"),
+    (re.compile(r"结算中心|settlement\s+cent(?:er|re)", re.IGNORECASE), "settlement_center"),
+    (re.compile(r"(?<!海外)(?:运营中心|营运中心)|operations?\s+cent(?:er|re)", re.IGNORECASE), "operations_center"),
+    (re.compile(r"总部|headquarters|\bHQ\b", re.IGNORECASE), "regional_hq"),
+]
+
+_NEWLY_SET_UP = re.compile(
+    r"新设|新成立|新落户|新引进|(?:在北碚|在我区|在区内)(?:区)?(?:新)?设立|设立了|落户北碚|\bnew(?:ly)?\b",
+    re.IGNORECASE,
+)
+_NOT_NEW_HQ = re.compile(r"(?:不是|并非|不属于)(?:新设|新成立)|not\s+newly", re.IGNORECASE)
+
+# Yes/no facts. Negative patterns are tried first. A clause that asks about the condition
+# ("必须在北碚注册吗") states nothing.
+_BOOL_FACTS: list[tuple[str, re.Pattern, re.Pattern]] = [
+    (
+        "registered_in_beibei",
+        re.compile(r"(?:不|没有?|未|并非)(?:是)?(?:在|于)?北碚(?:区)?(?:注册|登记)|注册(?:地)?(?:在|于)?(?:外地|外区|其他区|区外)|not\s+registered\s+in\s+Beibei", re.IGNORECASE),
+        re.compile(r"(?:在|于)北碚(?:区)?(?:注册|登记)|注册(?:地)?(?:在|于)北碚|北碚(?:区)?注册的|registered\s+in\s+Beibei", re.IGNORECASE),
+    ),
+    (
+        "local_legal_entity",
+        re.compile(r"非本地法人|不是(?:本地)?法人|没有(?:独立)?法人|分公司|分支机构|not\s+a\s+local\s+legal\s+entity", re.IGNORECASE),
+        re.compile(r"本地法人|独立法人|local\s+legal\s+entity", re.IGNORECASE),
+    ),
+    (
+        "sales_in_statistics",
+        re.compile(r"(?:没有|没|未|尚未|还没有?|不)(?:数据)?入统|not\s+(?:yet\s+)?(?:in|included\s+in)\s+(?:the\s+)?statistics", re.IGNORECASE),
+        re.compile(r"入统|included\s+in\s+(?:the\s+)?statistics", re.IGNORECASE),
+    ),
+]
+_QUESTION_CLAUSE = re.compile(r"必须|需要|需不需要|要求|是否|要不要|是不是|吗|么|呢|\?|？|\bmust\b|\bneed\b|\brequired?\b", re.IGNORECASE)
+
+_YEAR_NUM = r"(?P<n>\d+(?:\.\d+)?|[一二两三四五六七八九十]+|半)"
+_YEARS_IN_OPERATION = [
+    re.compile(rf"(?:正常)?(?:经营|运营|营业|成立|开业)(?:了|已|已经|满|超过|达)*\s*{_YEAR_NUM}\s*(?P<u>个月|月|年)(?P<half>半)?"),
+    re.compile(rf"(?:operat(?:ing|ed|ion)|in\s+(?:business|operation))\s+(?:for\s+)?{_YEAR_NUM}\s*(?P<u>years?|months?)", re.IGNORECASE),
+]
+_RENT_YEARS = [
+    re.compile(rf"(?:租期为?|租了|租用|连续租|租)\s*{_YEAR_NUM}\s*年"),
+    re.compile(rf"连续\s*{_YEAR_NUM}\s*年"),
+    re.compile(rf"(?:lease|rent(?:ing|ed)?)\s+(?:for\s+)?{_YEAR_NUM}\s*years?", re.IGNORECASE),
+]
+_MONTHLY_AFTER = re.compile(r"\s*(?:/月|每月|一个月|a\s+month|per\s+month|monthly)", re.IGNORECASE)
+_YEARLY_AFTER = re.compile(r"\s*(?:/年|每年|一年|a\s+year|per\s+year|annually)", re.IGNORECASE)
+
+
+@dataclass
+class Extraction:
+    """What one message says, ready to merge into a conversation's facts."""
+
+    facts: dict[str, Any] = field(default_factory=dict)
+    unassigned: list[Amount] = field(default_factory=list)  # money with no cue: a follow-up's bare "5亿"
+    level: str | None = None  # a bare "国家级" / "市级" with no 示范基地/示范企业 next to it
+    ranges: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # field → (low, high) of "1-3亿"
+    notes: list[str] = field(default_factory=list)
+    amounts: list[Amount] = field(default_factory=list)
+
+
+def _segment(text: str, pos: int) -> tuple[int, int]:
+    start = 0
+    for m in _SEGMENT_END.finditer(text, 0, pos):
+        start = m.end()
+    m = _SEGMENT_END.search(text, pos)
+    return start, (m.start() if m else len(text))
+
+
+def _cue_for(text: str, amount: Amount, others: list[Amount]) -> str | None:
+    """Kind of the cue nearest before the figure within its clause, else nearest after."""
+    seg_start, seg_end = _segment(text, amount.start)
+    blocked = [(a.start, a.end) for a in others]
+    before = [m for m in _CUE_RE.finditer(text, seg_start, amount.start)
+              if not any(s <= m.start() < e for s, e in blocked)]
+    if before:
+        return _CUE_KIND[before[-1].lastgroup]  # type: ignore[index]
+    for m in _CUE_RE.finditer(text, amount.end, max(seg_end, amount.end)):
+        if not any(s <= m.start() < e for s, e in blocked):
+            return _CUE_KIND[m.lastgroup]  # type: ignore[index]
+    return None
+
+
+_FIRST_YEAR = re.compile(r"首年|头一?年|第一年|网上交易额|first[-\s]year", re.IGNORECASE)
+
+
+def _sales_field(amount: Amount, text: str, topics: set[str]) -> str | None:
+    """交易额 means different figures under different policies: decide by the policy being discussed.
+    None when nothing says which (a bare "卖了3个亿" could be any of them)."""
+    cross = "cross_border" in topics or _CROSS_BORDER.search(text)
+    platform = "self_built_platform" in topics or (_PLATFORM.search(text) and not cross)
+    if amount.currency == "USD" or (cross and not platform):
+        return "cross_border_retail_usd" if amount.currency == "USD" else "cross_border_retail_cny"
+    if not platform and (_HQ.search(text) or topics & {"hq_establishment"}):
+        return "online_annual_sales_yuan"
+    if platform or _FIRST_YEAR.search(text):
+        return "platform_first_year_online_transactions_yuan"
+    return None
+
+
+def _years(m: re.Match) -> Decimal | None:
+    n = m.group("n")
+    value = Decimal("0.5") if n == "半" else parse_numeral(n)
+    if value is None:
+        return None
+    unit = m.group("u").lower()
+    if unit.startswith(("个月", "月", "month")):
+        return (value / 12).quantize(Decimal("0.0001"), rounding=ROUND_DOWN)
+    if m.groupdict().get("half"):
+        value += Decimal("0.5")
+    return value
+
+
+def _field_for(kind: str, amount: Amount, text: str, topics: set[str]) -> str | None:
+    if kind == "office":
+        return None
+    if kind in ("sales", "retail"):
+        return _sales_field(amount, text, topics | ({"cross_border"} if kind == "retail" else set()))
+    if kind == "month_rent":
+        return "office_annual_rent_yuan"
+    return _MONEY_FIELDS.get(kind)
+
+
+def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extraction) -> None:
+    """Give each figure the field its cue names; the later figure wins, contributions form a list."""
+    contributions: list[Decimal] = []
+    placed: dict[str, tuple[Decimal, str | None, tuple[Decimal, Decimal] | None]] = {}
+    for i, amount in enumerate(amounts):
+        if amount.range_part == "high":
+            continue  # a range is read at its lower end, with a note
+        partner = amounts[i + 1] if amount.range_part == "low" else amount
+        seg_start, _ = _segment(text, amount.start)
+        head = text[seg_start : amount.start]
+        if _UPPER_BOUND_BEFORE.search(head):
+            out.notes.append(f"“{amount.raw}”是上限或约数，不能据此判断是否达到门槛，未用于测算。")
+            continue
+        kind = _cue_for(text, partner, [a for a in amounts if a is not partner and a is not amount])
+        if kind is None:
+            out.unassigned.append(amount)
+            continue
+        if kind == "claim":
+            continue  # "能拿200万吗", "补贴最高100万元": what the owner hopes or quotes, not a fact
+        if kind == "office":  # "600万元的办公楼": bought or rented, as the sentence says
+            kind = "rent" if re.search(r"租|rent|lease", text, re.IGNORECASE) else "purchase" if re.search(
+                r"买|购|bought|buy|purchas", text, re.IGNORECASE) else "office"
+        if kind == "rent" and _MONTHLY_AFTER.match(text, partner.end):
+            kind = "month_rent"
+        name = _field_for(kind, amount, text, topics)
+        if name is None:
+            out.unassigned.append(amount)
+            continue
+        if name in CNY_FIELDS and amount.currency == "USD":
+            out.notes.append(f"“{amount.raw}”是美元金额，该项以人民币计，未用于测算。")
+            continue
+        value = amount.value
+        if kind == "month_rent":
+            value = value * 12
+            out.notes.append(f"按月租金{format_cn_amount(amount.value)}×12个月折算年租金{format_cn_amount(value)}。")
+        note, span = None, None
+        if amount.range_part == "low" and partner.range_part == "high":
+            span = (value, partner.value * 12 if kind == "month_rent" else partner.value)
+            note = f"“{amount.raw}”是一个区间，按下限{format_cn_amount(value, amount.currency)}测算。"
+        elif amount.approximate or _LOWER_BOUND_BEFORE.search(head) or _LOWER_BOUND_AFTER.match(text, partner.end):
+            note = f"“{amount.raw}”按{format_cn_amount(value, amount.currency)}（下限）测算。"
+        if name == "annual_local_contribution_yuan":
+            contributions.append(value)
+            if note:
+                out.notes.append(note)
+        else:
+            placed[name] = (value, note, span)  # a later statement overrides an earlier one
+    for name, (value, note, span) in placed.items():
+        out.facts[name] = value
+        if note:
+            out.notes.append(note)
+        if span:
+            out.ranges[name] = span
+    if len(contributions) == 1:
+        out.facts["annual_local_contribution_yuan"] = contributions[0]
+    elif contributions:
+        if len(contributions) > 5:
+            out.notes.append("贡献奖励只覆盖5个年度，仅取前5个年度的贡献额。")
+        out.facts["annual_local_contribution_yuan"] = contributions[:5]
+
+
+def _clause_at(text: str, pos: int) -> str:
+    start, end = _segment(text, pos)
+    return text[start:end]
+
+
+def _place_words(text: str, out: Extraction) -> None:
+    for pattern, name in _DEMO_PATTERNS:
+        if name not in out.facts and (m := pattern.search(text)):
+            out.facts[name] = _level(m.group("lvl"), out)
+    if "demo_base_level" not in out.facts and "demo_enterprise_level" not in out.facts:
+        if m := _BARE_LEVEL.match(text.strip()):
+            out.level = _level(m.group("lvl"), out)
+    if _NOT_NEW_HQ.search(text):
+        out.facts["new_hq_type"] = "none"
+    else:
+        for pattern, hq_type in _HQ_TYPES:
+            m = pattern.search(text)
+            if m and _NEWLY_SET_UP.search(_clause_at(text, m.start())):
+                out.facts["new_hq_type"] = hq_type  # only a *newly set up* HQ in Beibei qualifies (附件-10)
+                break
+    for name, negative, positive in _BOOL_FACTS:
+        if negative.search(text):
+            out.facts[name] = False
+        elif (m := positive.search(text)) and not _QUESTION_CLAUSE.search(_clause_at(text, m.start())):
+            out.facts[name] = True
+    for pattern in _YEARS_IN_OPERATION:
+        if (m := pattern.search(text)) and (years := _years(m)) is not None:
+            out.facts["years_in_operation"] = years
+            break
+    for i, pattern in enumerate(_RENT_YEARS):
+        for m in pattern.finditer(text):
+            if i == 1 and "租" not in _clause_at(text, m.start()):
+                continue  # "连续5年" is a lease length only where the clause is about renting
+            years = parse_numeral(m.group("n")) if m.group("n") != "半" else None
+            if years is not None and years == years.to_integral_value() and 1 <= years <= 100:
+                out.facts["rent_years"] = int(years)
+                break
+        if "rent_years" in out.facts:
+            break
+
+
+def _level(word: str, out: Extraction) -> str:
+    word = word.lower()
+    if word.startswith(("国家", "national")):
+        return "national"
+    if word in ("市级", "重庆市级") or word.startswith(("municipal", "city")):
+        return "municipal"
+    out.notes.append(f"条文只对国家级、（重庆）市级认定给予奖励，“{word}”不在其列。")
+    return "none"
+
+
+def extract(text: str, topic_hint: set[str] | frozenset[str] = frozenset()) -> Extraction:
+    """Facts, unplaced figures and notes from one message; ``topic_hint`` = policy ids under discussion."""
+    prepared = prepare(text)
+    rate, rate_spans = _find_rate(prepared)
+    masked = _masked(prepared, rate_spans)
+    out = Extraction()
+    if rate is not None:
+        out.facts["usd_cny_rate"] = rate
+    out.amounts = _amounts_in(masked)
+    _place_amounts(masked, out.amounts, set(topic_hint), out)
+    _place_words(masked, out)
+    return out
+
+
+def extract_facts(text: str) -> dict[str, Any]:
+    """EnterpriseProfile field → value for what the text states (see ``extract`` for the rest)."""
+    return extract(text).facts
+
+
+# --------------------------------------------------------------------------------------------------
+# Display
+# --------------------------------------------------------------------------------------------------
+
+
+def format_cn_amount(value: Decimal, currency: Currency = "CNY") -> str:
+    """Exact compact figure as owners write it: 3亿元, 2.5亿美元, 40万元, 5000元 (never rounded)."""
+    unit = "美元" if currency == "USD" else "元"
+    for size, word in ((Decimal(10**8), "亿"), (Decimal(10**4), "万")):
+        if abs(value) >= size:
+            scaled = value / size
+            return f"{_plain(scaled)}{word}{unit}"
+    return f"{_plain(value)}{unit}"
+
+
+def _plain(d: Decimal) -> str:
+    return format(d.normalize(), "f")

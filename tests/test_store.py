@@ -1,0 +1,317 @@
+"""SqlStore: schema migrations, the Store contract, ownership, concurrency across threads, store instances
+and processes, on SQLite and on a real PostgreSQL (the ``postgres_url`` fixture)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from assistant.schemas import ChatResponse, Citation
+from assistant.settings import Settings
+from assistant.store import (
+    MemoryStore,
+    SessionNotFound,
+    SqlStore,
+    create_store,
+    normalize_database_url,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _reply(session_id: str, text_: str = "答复。") -> ChatResponse:
+    return ChatResponse(
+        answer=text_,
+        answer_type="policy_answer",
+        citations=[Citation(clause_id="三(四)", title="支持自建电商平台", quote="给予补贴")],
+        session_id=session_id,
+        notices=["提示"],
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    """A fresh, empty database per test: a SQLite file, or a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    admin_url = request.getfixturevalue("postgres_url")
+    name = f"pa_store_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(db_url):
+    s = SqlStore(db_url)
+    yield s
+    s.close()
+
+
+# --- schema --------------------------------------------------------------------------------------
+
+
+def test_migration_creates_schema_at_head(store):
+    insp = inspect(store.engine)
+    assert {"sessions", "turns", "feedback", "alembic_version"} <= set(insp.get_table_names())
+    assert [c["name"] for c in insp.get_columns("turns")] == [
+        "session_id", "idx", "message", "response_json", "created_at", "answered_at"
+    ]
+    assert insp.get_pk_constraint("turns")["constrained_columns"] == ["session_id", "idx"]
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+
+
+def test_reopening_is_idempotent_and_keeps_data(db_url):
+    first = SqlStore(db_url)
+    first.ensure_session("s1", "u1")
+    first.add_user_turn("s1", "u1", "你好")
+    first.close()
+    second = SqlStore(db_url)  # runs the migration again: a no-op at head
+    assert [t.message for t in second.turns("s1", "u1")] == ["你好"]
+    second.close()
+
+
+def test_migration_matches_the_table_definitions(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from assistant.store import metadata
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == []
+
+
+def test_instances_starting_at_once_all_migrate(db_url):
+    errors: list[BaseException] = []
+    stores: list[SqlStore] = []
+
+    def start() -> None:
+        try:
+            stores.append(SqlStore(db_url))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(stores) == 4
+    for s in stores:
+        s.close()
+
+
+# --- the Store contract --------------------------------------------------------------------------
+
+
+def test_turns_round_trip_in_order(store):
+    store.ensure_session("s1", "u1")
+    assert store.add_user_turn("s1", "u1", "第一问") == 0
+    assert store.add_user_turn("s1", "u1", "第二问") == 1
+    reply = _reply("s1", "第一答【三(四)】")
+    store.add_reply("s1", 0, reply)
+    turns = store.turns("s1", "u1")
+    assert [(t.index, t.message) for t in turns] == [(0, "第一问"), (1, "第二问")]
+    assert turns[0].response == reply
+    assert turns[1].response is None  # stored before it was answered
+    assert turns[0].created_at and turns[0].created_at.endswith("+00:00")
+
+
+def test_add_user_turn_creates_the_session(store):
+    assert store.add_user_turn("fresh", None, "匿名提问") == 0
+    assert [t.message for t in store.turns("fresh", None)] == ["匿名提问"]
+
+
+def test_sessions_belong_to_their_user(store):
+    store.ensure_session("mine", "openid-a")
+    store.add_user_turn("mine", "openid-a", "问题")
+    store.ensure_session("mine", "openid-a")  # the owner again: fine
+    for user in ("openid-b", None):
+        with pytest.raises(SessionNotFound):
+            store.ensure_session("mine", user)
+        with pytest.raises(SessionNotFound):
+            store.add_user_turn("mine", user, "偷看")
+        with pytest.raises(SessionNotFound):
+            store.turns("mine", user)
+        with pytest.raises(SessionNotFound):
+            store.add_feedback("mine", user, 0, "up", None)
+    with pytest.raises(SessionNotFound):
+        store.turns("never-created", "openid-a")
+    assert [t.message for t in store.turns("mine", "openid-a")] == ["问题"]
+
+
+def test_anonymous_session_is_not_readable_by_a_user(store):
+    store.add_user_turn("anon", None, "问题")
+    with pytest.raises(SessionNotFound):
+        store.turns("anon", "openid-a")
+    assert len(store.turns("anon", None)) == 1
+
+
+def test_feedback_is_stored(store):
+    store.add_user_turn("s", "u", "问题")
+    store.add_reply("s", 0, _reply("s"))
+    store.add_feedback("s", "u", 0, "down", "没说申报材料")
+    store.add_feedback("s", "u", 0, "up", None)
+    rows = store.feedback_for("s")
+    assert [(r["turn"], r["rating"], r["comment"]) for r in rows] == [(0, "down", "没说申报材料"), (0, "up", None)]
+    with pytest.raises(SessionNotFound):
+        store.add_feedback("s", "u", 1, "up", None)  # no such turn
+    with pytest.raises(ValueError):
+        store.add_feedback("s", "u", 0, "meh", None)
+
+
+def test_reply_to_unknown_turn_is_an_error(store):
+    store.add_user_turn("s", "u", "问题")
+    with pytest.raises(SessionNotFound):
+        store.add_reply("s", 7, _reply("s"))
+
+
+def test_overlong_ids_are_rejected(store):
+    with pytest.raises(ValueError):
+        store.ensure_session("x" * 129, None)
+    with pytest.raises(ValueError):
+        store.add_user_turn("s", "u" * 129, "问题")
+
+
+def test_unicode_and_long_messages_survive(store):
+    message = "北碚区🚀电商" * 500
+    store.add_user_turn("s", "用户甲", message)
+    assert store.turns("s", "用户甲")[0].message == message
+
+
+# --- concurrency -----------------------------------------------------------------------------------
+
+
+def test_parallel_turns_from_two_instances_are_numbered_without_gaps(db_url):
+    """Two store instances (= two API processes) and 16 threads appending to 4 sessions."""
+    a, b = SqlStore(db_url), SqlStore(db_url)
+    per_thread = 15
+
+    def work(i: int) -> list[tuple[str, int, str]]:
+        s = (a, b)[i % 2]
+        session = f"s{i % 4}"
+        out = []
+        for j in range(per_thread):
+            message = f"t{i}-m{j}"
+            idx = s.add_user_turn(session, "u", message)
+            s.add_reply(session, idx, _reply(session, f"re:{message}"))
+            out.append((session, idx, message))
+        return out
+
+    with ThreadPoolExecutor(16) as pool:
+        results = [r for chunk in pool.map(work, range(16)) for r in chunk]
+    for k in range(4):
+        turns = a.turns(f"s{k}", "u")
+        assert [t.index for t in turns] == list(range(4 * per_thread))
+        assert all(t.response is not None and t.response.answer == f"re:{t.message}" for t in turns)
+    by_key = {(s, i): m for s, i, m in results}
+    assert len(by_key) == len(results)  # no index handed out twice
+    for (session, idx), message in by_key.items():
+        assert a.turns(session, "u")[idx].message == message
+    a.close()
+    b.close()
+
+
+def test_parallel_turns_from_separate_processes(db_url, tmp_path):
+    script = textwrap.dedent(
+        """
+        import sys
+        from assistant.store import SqlStore
+        url, tag = sys.argv[1], sys.argv[2]
+        s = SqlStore(url)
+        for j in range(25):
+            s.add_user_turn("shared", "u", f"{tag}-{j}")
+        s.close()
+        """
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, db_url, f"p{i}"], cwd=REPO,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for i in range(3)
+    ]
+    for p in procs:
+        _out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()[-2000:]
+    store = SqlStore(db_url)
+    turns = store.turns("shared", "u")
+    assert [t.index for t in turns] == list(range(75))
+    assert sorted(t.message for t in turns) == sorted(f"p{i}-{j}" for i in range(3) for j in range(25))
+    # each process's own turns keep their order
+    for i in range(3):
+        mine = [int(t.message.split("-")[1]) for t in turns if t.message.startswith(f"p{i}-")]
+        assert mine == sorted(mine)
+    store.close()
+
+
+# --- SQLite specifics, factory, URLs --------------------------------------------------------------
+
+
+def test_sqlite_runs_in_wal_with_busy_timeout(tmp_path):
+    s = SqlStore(f"sqlite:///{tmp_path / 'w.db'}")
+    with s.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    s.close()
+    full = SqlStore(f"sqlite:///{tmp_path / 'f.db'}", synchronous="FULL")
+    with full.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+    full.close()
+
+
+def test_committed_turn_is_visible_to_a_plain_sqlite_reader(tmp_path):
+    path = tmp_path / "c.db"
+    s = SqlStore(f"sqlite:///{path}")
+    s.add_user_turn("s", "u", "问题")
+    s.add_reply("s", 0, _reply("s"))
+    with sqlite3.connect(path) as raw:
+        (message, response_json), = raw.execute("SELECT message, response_json FROM turns").fetchall()
+    assert message == "问题"
+    assert ChatResponse.model_validate_json(response_json) == _reply("s")
+    s.close()
+
+
+def test_in_memory_sqlite_works_for_library_use():
+    s = SqlStore("sqlite://")
+    s.add_user_turn("s", None, "问题")
+    assert len(s.turns("s", None)) == 1
+
+
+def test_create_store_follows_settings(tmp_path):
+    s = create_store(Settings(data_dir=tmp_path))
+    assert isinstance(s, SqlStore)
+    assert Path(s.url.database) == tmp_path / "assistant.db"
+    assert (tmp_path / "assistant.db").exists()
+    s.close()
+    assert isinstance(create_store(Settings(data_dir=tmp_path, database_url="memory")), MemoryStore)
+    other = create_store(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x' / 'y.db'}"))
+    assert (tmp_path / "x" / "y.db").exists()
+    other.close()
+
+
+def test_postgres_urls_use_psycopg3():
+    assert normalize_database_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_database_url("postgres://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_database_url("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_database_url("sqlite:///x.db").drivername == "sqlite"
