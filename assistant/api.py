@@ -30,6 +30,7 @@ import asyncio
 import contextvars
 import dataclasses
 import hmac
+import inspect
 import json
 import logging
 import math
@@ -558,12 +559,19 @@ class ChatRequest(BaseModel):
 
 
 _CHAT_EXAMPLE = {
-    "answer": "新设立的区域总部，注册资金不低于1000万元……给予一次性奖励【三(一)1】。",
+    "answer": "文件对此的规定如下：\n- 企业自建电子商务平台一次性财政扶持【三(四)】：“对自建电子商务平台且建成运营后"
+    "首年网上交易额达1-5亿元、5亿元以上的企业，分别给予30万元、50万元一次性财政扶持。”",
     "answer_type": "policy_answer",
-    "citations": [{"clause_id": "三(一)1", "title": "支持电商企业总部落户", "quote": "给予一次性奖励"}],
+    "citations": [
+        {
+            "clause_id": "三(四)",
+            "title": "支持企业自建电子商务平台",
+            "quote": "对自建电子商务平台且建成运营后首年网上交易额达1-5亿元、5亿元以上的企业，分别给予30万元、50万元一次性财政扶持",
+        }
+    ],
     "calculation": None,
     "session_id": "9b2f0c4e5d6a47b1a3c8e7f6d5c4b3a2",
-    "notices": [],
+    "notices": ["测算金额仅供参考，最终以主管部门审核认定为准。"],
     "mode": "grounded",
 }
 
@@ -598,7 +606,7 @@ class SessionHistory(BaseModel):
 
 class ClauseSummary(BaseModel):
     clause_id: str = Field(examples=["三(四)"])
-    title: str = Field(examples=["支持自建电商平台"])
+    title: str = Field(examples=["支持企业自建电子商务平台"])
     source: Literal["main", "annex", "meta"]
     section: str = ""
     lead_unit: str | None = Field(None, examples=["区商务委"])
@@ -608,9 +616,9 @@ class ClauseSummary(BaseModel):
 
 
 class DocumentInfo(BaseModel):
-    title: str = Field(examples=["北碚区人民政府关于加快电子商务发展的实施意见"])
+    title: str = Field(examples=["重庆市北碚区人民政府关于加快电子商务产业发展的实施意见"])
     doc_number: str | None = Field(None, examples=["北碚府发〔2019〕75号"])
-    issuer: str | None = None
+    issuer: str | None = Field(None, examples=["重庆市北碚区人民政府"])
     issued: str | None = Field(None, examples=["2019-12-05"])
 
 
@@ -794,11 +802,20 @@ _PROFILE_EXAMPLES = {
 }
 
 
+def _calculation_example() -> dict:
+    """A real result for the first request example, so the documented response is never out of date."""
+    try:
+        profile = EnterpriseProfile.model_validate(_PROFILE_EXAMPLES["区域总部"]["value"])
+        return json.loads(calculate(profile).model_dump_json())
+    except Exception:  # noqa: BLE001 - documentation only
+        return {}
+
+
 @router.post(
     "/calculate",
     response_model=CalculationResult,
     summary="按企业情况精确计算可享补贴",
-    responses=_errors(400),
+    responses={200: {"content": {"application/json": {"example": _calculation_example()}}}, **_errors(400)},
 )
 async def calculate_subsidies(
     profile: Annotated[EnterpriseProfile, Body(openapi_examples=_PROFILE_EXAMPLES)],
@@ -868,7 +885,7 @@ async def get_clause(
     responses=_errors(404),
 )
 def get_session(
-    session_id: str,
+    session_id: Annotated[str, Path(description="/v1/chat 返回的 session_id。", examples=["9b2f0c4e5d6a47b1a3c8e7f6d5c4b3a2"])],
     assistant: Annotated[Any, Depends(get_assistant)],
     user_id: Annotated[str | None, Depends(get_user_id)],
 ) -> SessionHistory:
@@ -936,6 +953,11 @@ async def readyz(request: Request) -> Readiness:
 # --------------------------------------------------------------------------------------------------
 
 
+async def _call_handler(handler: Callable, request: Request, exc: Exception) -> Response:
+    result = handler(request, exc)
+    return await result if inspect.isawaitable(result) else result
+
+
 def configure_app(app: FastAPI, settings: Settings | None = None, *, prefix: str = API_PREFIX) -> FastAPI:
     """Install our error shape, request ids, body limit and CORS on ``app``, for paths under ``prefix``
     (``""`` = everything). Other paths of a host app keep FastAPI's default behaviour."""
@@ -944,13 +966,18 @@ def configure_app(app: FastAPI, settings: Settings | None = None, *, prefix: str
     current = lambda: getattr(app.state, "pa_settings", None) or get_settings()  # noqa: E731
 
     def ours(request: Request) -> bool:
-        return request.url.path.startswith(prefix)
+        return request.scope.get("path", "").startswith(prefix)
+
+    # A host app keeps its own handlers (or FastAPI's defaults) for its other paths.
+    from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+
+    previous_http = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+    previous_validation = app.exception_handlers.get(RequestValidationError, request_validation_exception_handler)
+    previous_unexpected = app.exception_handlers.get(Exception)
 
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not ours(request):
-            from fastapi.exception_handlers import http_exception_handler
-
-            return await http_exception_handler(request, exc)
+            return await _call_handler(previous_http, request, exc)
         if isinstance(exc, ApiError):
             return error_response(request.scope, exc.status_code, exc.code, exc.message, headers=exc.headers,
                                   field=exc.field, details=exc.details)
@@ -959,16 +986,16 @@ def configure_app(app: FastAPI, settings: Settings | None = None, *, prefix: str
 
     async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
         if not ours(request):
-            from fastapi.exception_handlers import request_validation_exception_handler
-
-            return await request_validation_exception_handler(request, exc)
+            return await _call_handler(previous_validation, request, exc)
         return validation_error_response(request.scope, list(exc.errors()))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        if not ours(request):
+            if previous_unexpected is not None:
+                return await _call_handler(previous_unexpected, request, exc)
+            return Response("Internal Server Error", status_code=500, media_type="text/plain")
         log.error("request_id=%s unhandled %s", (request.scope.get("state") or {}).get("request_id"),
                   type(exc).__name__, exc_info=exc)
-        if not ours(request):
-            return Response("Internal Server Error", status_code=500, media_type="text/plain")
         code, message = _STATUS_CODES[500]
         return error_response(request.scope, 500, code, message)
 
@@ -1062,7 +1089,7 @@ def create_app(
         title="北碚电商政策助手 API",
         version="1.0",
         description=(
-            "北碚府发〔2019〕75号《关于加快电子商务发展的实施意见》的问答与补贴计算服务。"
+            "北碚府发〔2019〕75号《重庆市北碚区人民政府关于加快电子商务产业发展的实施意见》的问答与补贴计算服务。"
             "回答均引用条款原文；金额由确定性计算器给出。"
         ),
         lifespan=lifespan,

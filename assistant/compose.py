@@ -113,6 +113,11 @@ _BROAD = re.compile(
 _GENERIC = re.compile(r"电商|电子商务|政策|文件|补贴|扶持|奖励|优惠|网店|e-?commerce|polic|subsid|support", re.IGNORECASE)
 _FILLER = re.compile(r"[\W_]+|不对|对吧|好的|好|嗯|哦|啊|呢|吗|那|是吗|ok|okay", re.IGNORECASE)
 
+_VALUE_NAMES = {
+    "regional_hq": "区域总部", "marketing_center": "营销中心", "settlement_center": "结算中心",
+    "operations_center": "运营中心", "national": "国家级", "municipal": "市级", "none": "无",
+}
+
 # Side conditions assumed (only to show a tier amount) when the owner did not state them.
 ASSUMABLE: dict[str, dict[str, Any]] = {
     "self_built_platform": {
@@ -384,6 +389,8 @@ class Composer(DocumentAnswers):
 
     @staticmethod
     def _fact_text(name: str, value: Any) -> str:
+        if isinstance(value, str):
+            return _VALUE_NAMES.get(value, value)
         if isinstance(value, list):
             return "、".join(format_cn_amount(v) for v in value)
         if isinstance(value, bool):

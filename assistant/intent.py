@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant.numbers import Extraction, extract
+from assistant.numbers import Extraction, extract, parse_numeral
 
 if TYPE_CHECKING:
     from assistant.corpus import Corpus
@@ -149,7 +149,7 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("self_built_platform", _rx(r"自建|自己(?:搭|建|做|开发)的?(?:电商|网上)?平台|自己建平台|自主搭建|self[-\s]?built|(?:its|our|their|my)\s+own\s+(?:e-?commerce\s+)?platform|built\s+(?:its|our|their)\s+own")),
     ("cross_border", _rx(r"跨境|cross[-\s]?border")),
     ("hq_office_purchase", _rx(r"购房|买(?:了|下)?(?:个|一[套栋层间])?(?:办公|写字|房|楼)|买办|购买办公|购置|(?:bought|buy(?:ing)?|purchas\w*)\s+(?:an?\s+|the\s+)?office|purchase\s+subsid")),
-    ("hq_office_rent", _rx(r"租|rent|leas(?:e|ing)")),
+    ("hq_office_rent", _rx(r"租(?:金|房|了|个|办公|写字楼|赁办公|期)|租用办公|房租|\brent|leas(?:e|ing)")),
     ("hq_contribution_reward", _rx(r"贡献|纳税|contribution")),
     ("hq_establishment", _rx(r"一次性产业扶持|产业扶持资金|注册资[金本]|线上年销售收入|入统|registered\s+capital")),
     ("demo_base", _rx(r"示范基地|示范园区|孵化基地|电商楼宇|demonstration\s+(?:base|park|zone)")),
@@ -193,8 +193,6 @@ def topics_in(text: str, facts: dict[str, Any] | None = None) -> list[str]:
     """Policy ids named by keywords or implied by stated facts, in POLICY order. A bare 总部 means the
     whole HQ family (establishment, purchase, rent, contribution)."""
     found = {pid for pid, pattern in _TOPIC_PATTERNS if pattern.search(text)}
-    if "self_built_platform" in found and "hq_office_rent" in found and not re.search(r"租金|房租|租用|租了|rent", text):
-        found.discard("hq_office_rent")
     for name in facts or {}:
         if name in _FACT_TOPICS:
             found.add(_FACT_TOPICS[name])
@@ -230,7 +228,6 @@ META_CUE = _rx(
 )
 PREAMBLE_CUE = _rx(r"依据哪|根据哪|上级文件|出台依据|渝府发|based\s+on\s+which|文件开头|开头说")
 MONEY_CUE = _rx(r"多少|几个钱|能拿|能补|能奖|能给|有钱|给钱|补贴|补助|扶持|奖励|奖多少|优惠|how\s+much|eligible|qualif|subsid|support|reward|grant")
-RULE_CUE = _rx(r"最多|最高|上限|标准|怎么算|如何计算|几年|比例|条件|要求|必须|需要|what\s+is\s+the|maximum|rule")
 PERSONAL_CUE = _rx(
     r"我们|我司|我公司|本公司|咱们|咱|我(?!国|区)|\bour\b|\bwe\b|\bus\b|\bI\b|\bmy\b|"
     r"买了|租了|建了|搭了|设了|新设了|新设立了|开了|做了|卖了|评上|获评|"
@@ -266,11 +263,11 @@ _ALIASES: dict[str, str] = {
     "一(一)": r"指导思想|guiding\s+(?:ideology|principle|thought)",
     "一(二)": r"发展目标|网络零售额|交易额的目标|交易及结算|新高地|打造成|年份节点|量化目标|development\s+targets?|targets?\s+for\s+2022",
     "二(一)1": r"产业园区?|电商园区|创业园|孵化中心|众创空间|定向招商|园城管委会|industrial\s+parks?",
-    "二(一)2": r"市场主体|招商引资|龙头企业|网商|微商|领军企业|market\s+(?:players|entities)",
+    "二(一)2": r"(?<!农产品电商)(?<!农产品)市场主体|招商引资|龙头企业|网商|微商|领军企业|market\s+(?:players|entities)",
     "二(二)1": r"工业互联网|双创|industrial\s+internet",
     "二(二)2": r"制造业|上网触电|汽摩企业|装备制造企业|manufactur",
     "二(二)3": r"智能化|以销定产|网货定制|新零售|个性化定制|intelligen",
-    "二(三)1": r"农产品|土特产|农特产|出村进城|agricultur",
+    "二(三)1": r"农产品电商市场主体|农产品|土特产|农特产|出村进城|agricultur",
     "二(三)2": r"旅游电商|文旅|乡村旅游|网红景点|手工艺品|touris",
     "二(三)3": r"扶贫|贫困|脱贫|povert",
     "二(四)": r"海外仓|出口|速卖通|渝贸通|优商优品|外贸|跨境电子商务重点企业|重点企业|跨境.{0,8}任务|cross-border.{0,30}task",
@@ -294,38 +291,20 @@ _ID_PATTERNS = [
     (_rx(r"(?:任务分解表|分解表|附件|附表|表)[^，。？?\d]{0,10}?第\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:项|条|行|个)"), "annex"),
     (_rx(r"\bannex\s*(?:row\s*)?[-#]?\s*(\d{1,2})\b"), "annex"),
     (_rx(r"([一二三四])\s*[（(]\s*([一二三四五六])\s*[)）]\s*(\d)?"), "main"),
-    (_rx(r"(?<![（(])([一二三四])、"), "part"),
 ]
-_CN_SMALL = {c: i for i, c in enumerate("零一二三四五六七八九十")}
-
-
-def _small_int(s: str) -> int:
-    if s.isdigit():
-        return int(s)
-    if s == "十":
-        return 10
-    if s.startswith("十"):
-        return 10 + _CN_SMALL.get(s[1:], 0)
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        return _CN_SMALL.get(tens, 0) * 10 + (_CN_SMALL.get(ones, 0) if ones else 0)
-    return _CN_SMALL.get(s, 0)
-
-
 def explicit_clause_ids(text: str, corpus: "Corpus") -> list[str]:
     """Clause ids written out in the question: 三(四), 三（四）, 附件11, 附件-11, 任务分解表第10项, 二(一)."""
     found: list[str] = []
     for pattern, kind in _ID_PATTERNS:
         for m in pattern.finditer(text):
             if kind == "annex":
-                ids = [f"附件-{_small_int(m.group(1))}"]
-            elif kind == "main":
+                number = parse_numeral(m.group(1))
+                ids = [f"附件-{int(number)}"] if number is not None else []
+            else:
                 base = f"{m.group(1)}({m.group(2)})"
                 ids = [base + (m.group(3) or "")]
                 if not corpus.has(ids[0]):  # 二(一) has sub-items 二(一)1, 二(一)2
                     ids = [c.clause_id for c in corpus.clauses if c.clause_id.startswith(base) and c.source == "main"]
-            else:
-                continue
             found += [i for i in ids if corpus.has(i) and i not in found]
     return found
 

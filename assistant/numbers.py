@@ -270,7 +270,7 @@ _CUES: list[tuple[str, str]] = [
     (r"零售交易额|零售额|零售|retail", "retail"),
     (r"交易额|成交额|交易量|卖了|卖出|销售额|营业额|流水|GMV|transactions?|turnover|sales", "sales"),
     (r"月租金|每月租金|月租|房租每月|monthly\s+rent|rent\s+per\s+month", "month_rent"),
-    (r"年租金|租金|房租|租了|租用|租|rent(?:ing|ed|s)?|leas(?:e|ing|ed)", "rent"),
+    (r"年租金|每年租金|租金|房租|租了|租用办公|租(?:个|间|套)?(?:办公|写字楼)|\brent(?:ing|ed|s)?|leas(?:e|ing|ed)", "rent"),
     (r"购买|购房|购置|买了|买下|买|总价|房价|bought|buy(?:ing)?|purchas(?:e|ed|ing)", "purchase"),
     (r"地方经济发展贡献|贡献|纳税|缴税|税收|contribution", "contribution"),
     (r"项目投资|投资|投入|invest(?:ment|ed)?", "investment"),
@@ -377,6 +377,7 @@ _RENT_YEARS = [
     re.compile(rf"连续\s*{_YEAR_NUM}\s*年"),
     re.compile(rf"(?:lease|rent(?:ing|ed)?)\s+(?:for\s+)?{_YEAR_NUM}\s*years?", re.IGNORECASE),
 ]
+_CONTRIBUTION_YEARS = re.compile(rf"(?:前|连续|头)\s*{_YEAR_NUM}\s*(?:个)?年.{{0,12}}每年")
 _MONTHLY_AFTER = re.compile(r"\s*(?:/月|每月|一个月|a\s+month|per\s+month|monthly)", re.IGNORECASE)
 _YEARLY_AFTER = re.compile(r"\s*(?:/年|每年|一年|a\s+year|per\s+year|annually)", re.IGNORECASE)
 
@@ -509,7 +510,13 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         if span:
             out.ranges[name] = span
     if len(contributions) == 1:
-        out.facts["annual_local_contribution_yuan"] = contributions[0]
+        years = _CONTRIBUTION_YEARS.search(text)
+        count = parse_numeral(years.group("n")) if years else None
+        if count is not None and 1 <= count < 5 and count == count.to_integral_value():
+            # "前3年每年200万": three known years, not five (the calculator would read one figure as five)
+            out.facts["annual_local_contribution_yuan"] = [contributions[0]] * int(count)
+        else:
+            out.facts["annual_local_contribution_yuan"] = contributions[0]
     elif contributions:
         if len(contributions) > 5:
             out.notes.append("贡献奖励只覆盖5个年度，仅取前5个年度的贡献额。")

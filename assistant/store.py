@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     func,
@@ -49,7 +50,15 @@ class SessionNotFound(KeyError):
 class Store(Protocol):
     def ensure_session(self, session_id: str, user_id: str | None) -> None: ...
     def add_user_turn(self, session_id: str, user_id: str | None, message: str) -> int: ...
-    def add_reply(self, session_id: str, turn: int, response: ChatResponse) -> None: ...
+    def add_reply(self, session_id: str, turn: int, response: ChatResponse) -> None:
+        payload = response.model_dump_json()
+        with self._write() as conn:
+            result = conn.execute(
+                _SET_REPLY, {"sid": session_id, "turn": turn, "response_json": payload, "answered_at": _utcnow()}
+            )
+            if result.rowcount != 1:
+                raise SessionNotFound(f"{session_id}#{turn}")
+
     def turns(self, session_id: str, user_id: str | None) -> list[Turn]: ...
     def add_feedback(self, session_id: str, user_id: str | None, turn: int, rating: str, comment: str | None) -> None: ...
 
@@ -170,6 +179,25 @@ feedback_table = Table(
 )
 
 
+# Statements built once: constructing a SQLAlchemy statement per call costs more CPU than running it on SQLite.
+_S, _T, _F = sessions_table.c, turns_table.c, feedback_table.c
+_OWNER = select(_S.user_id).where(_S.id == bindparam("sid"))
+_OWNER_FOR_UPDATE = _OWNER.with_for_update()
+_LAST_TURN = select(func.max(_T.idx)).where(_T.session_id == bindparam("sid"))
+_INSERT_TURN = turns_table.insert()
+_SET_REPLY = (
+    turns_table.update()
+    .where(_T.session_id == bindparam("sid"), _T.idx == bindparam("turn"))
+    .values(response_json=bindparam("response_json"), answered_at=bindparam("answered_at"))
+)
+_TURNS = select(_T.idx, _T.message, _T.response_json, _T.created_at).where(_T.session_id == bindparam("sid")).order_by(_T.idx)
+_TURN_EXISTS = select(_T.idx).where(_T.session_id == bindparam("sid"), _T.idx == bindparam("turn"))
+_INSERT_FEEDBACK = feedback_table.insert()
+_FEEDBACK = (
+    select(_F.turn, _F.rating, _F.comment, _F.created_at).where(_F.session_id == bindparam("sid")).order_by(_F.id)
+)
+
+
 def normalize_database_url(url: str | URL) -> URL:
     """`postgres://` and `postgresql://` mean psycopg 3 here (the only PostgreSQL driver we depend on)."""
     u = make_url(url) if isinstance(url, str) else url
@@ -210,7 +238,7 @@ class SqlStore:
     # --- engine ----------------------------------------------------------------------------------
     def _create_engine(self) -> Engine:
         if self.dialect != "sqlite":
-            return create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20, future=True)
+            return create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
         database = self.url.database
         memory = database in (None, "", ":memory:")
         if memory:
@@ -294,7 +322,7 @@ class SqlStore:
     def ensure_session(self, session_id: str, user_id: str | None) -> None:
         _check_ids(session_id, user_id)
         with self._read() as conn:
-            row = conn.execute(select(sessions_table.c.user_id).where(sessions_table.c.id == session_id)).first()
+            row = conn.execute(_OWNER, {"sid": session_id}).first()
         if row is None:
             with self._write() as conn:
                 owner = self._create_session(conn, session_id, user_id)
@@ -314,14 +342,11 @@ class SqlStore:
                         owner = self._lock_session(conn, session_id)
                     if owner != user_id:
                         raise SessionNotFound(session_id)
-                    last = conn.execute(
-                        select(func.max(turns_table.c.idx)).where(turns_table.c.session_id == session_id)
-                    ).scalar()
+                    last = conn.execute(_LAST_TURN, {"sid": session_id}).scalar()
                     idx = 0 if last is None else last + 1
                     conn.execute(
-                        turns_table.insert().values(
-                            session_id=session_id, idx=idx, message=message, created_at=_utcnow()
-                        )
+                        _INSERT_TURN,
+                        {"session_id": session_id, "idx": idx, "message": message, "created_at": _utcnow()},
                     )
                 return idx
             except IntegrityError:
@@ -329,6 +354,7 @@ class SqlStore:
                 # row lock, e.g. a session created concurrently): try again with a fresh maximum.
                 if attempt == 4:
                     raise
+                log.warning("turn index conflict in session %s; retrying (%d)", session_id, attempt + 1)
                 time.sleep(0.005 * (attempt + 1))
         raise AssertionError("unreachable")
 
@@ -345,14 +371,10 @@ class SqlStore:
 
     def turns(self, session_id: str, user_id: str | None) -> list[Turn]:
         with self._read() as conn:
-            row = conn.execute(select(sessions_table.c.user_id).where(sessions_table.c.id == session_id)).first()
+            row = conn.execute(_OWNER, {"sid": session_id}).first()
             if row is None or row[0] != user_id:
                 raise SessionNotFound(session_id)
-            rows = conn.execute(
-                select(turns_table.c.idx, turns_table.c.message, turns_table.c.response_json, turns_table.c.created_at)
-                .where(turns_table.c.session_id == session_id)
-                .order_by(turns_table.c.idx)
-            ).all()
+            rows = conn.execute(_TURNS, {"sid": session_id}).all()
         return [
             Turn(
                 index=idx,
@@ -370,34 +392,25 @@ class SqlStore:
             owner = self._lock_session(conn, session_id)
             if owner is _MISSING or owner != user_id:
                 raise SessionNotFound(session_id)
-            exists = conn.execute(
-                select(turns_table.c.idx).where(turns_table.c.session_id == session_id, turns_table.c.idx == turn)
-            ).first()
+            exists = conn.execute(_TURN_EXISTS, {"sid": session_id, "turn": turn}).first()
             if exists is None:
                 raise SessionNotFound(f"{session_id}#{turn}")
             conn.execute(
-                feedback_table.insert().values(
-                    session_id=session_id, turn=turn, rating=rating, comment=comment, created_at=_utcnow()
-                )
+                _INSERT_FEEDBACK,
+                {"session_id": session_id, "turn": turn, "rating": rating, "comment": comment, "created_at": _utcnow()},
             )
 
     # --- extras (not part of the Store protocol) ------------------------------------------------
     def feedback_for(self, session_id: str) -> list[dict]:
         """Stored feedback rows of one session, oldest first (for reviews and tests)."""
         with self._read() as conn:
-            rows = conn.execute(
-                select(feedback_table.c.turn, feedback_table.c.rating, feedback_table.c.comment, feedback_table.c.created_at)
-                .where(feedback_table.c.session_id == session_id)
-                .order_by(feedback_table.c.id)
-            ).all()
+            rows = conn.execute(_FEEDBACK, {"sid": session_id}).all()
         return [{"turn": t, "rating": r, "comment": c, "created_at": _iso(at)} for t, r, c, at in rows]
 
     # --- helpers ---------------------------------------------------------------------------------
     def _lock_session(self, conn: Connection, session_id: str):
         """The session's owner, with the row locked for this transaction (PostgreSQL; SQLite holds the DB lock)."""
-        row = conn.execute(
-            select(sessions_table.c.user_id).where(sessions_table.c.id == session_id).with_for_update()
-        ).first()
+        row = conn.execute(_OWNER_FOR_UPDATE, {"sid": session_id}).first()
         return _MISSING if row is None else row[0]
 
     def _create_session(self, conn: Connection, session_id: str, user_id: str | None) -> str | None:
@@ -415,7 +428,7 @@ class SqlStore:
                     conn.execute(sessions_table.insert().values(**values))
                 except IntegrityError:
                     pass
-        return conn.execute(select(sessions_table.c.user_id).where(sessions_table.c.id == session_id)).scalar_one()
+        return conn.execute(_OWNER, {"sid": session_id}).scalar_one()
 
 
 class _Missing:

@@ -7,7 +7,13 @@ and intent detection; the user's own text is still what the answer quotes back.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+
+# Single-character readings are all the comparison needs, and the same reading is used on both sides;
+# skipping pypinyin's phrase dictionary saves ~1.1 s of start-up.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
 
 TERMS = [
     "跨境", "电商", "电子商务", "补贴", "扶持", "奖励", "示范", "基地", "园区", "企业", "自建", "平台", "交易额",

@@ -30,6 +30,13 @@ QUESTION = "自建电商平台有什么补贴？"
 # --- fixtures ------------------------------------------------------------------------------------
 
 
+def settings_for(data_dir, **overrides) -> Settings:
+    """Settings that do not depend on PA_* variables of the machine running the tests."""
+    base = dict(data_dir=data_dir, api_keys="", cors_origins="", rate_limit_per_minute=100_000,
+                rate_limit_burst=100_000, max_message_chars=2000, max_body_bytes=65536, llm_base_url=None)
+    return Settings(**{**base, **overrides})
+
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("api-data")
@@ -44,7 +51,7 @@ def store(data_dir):
 
 @pytest.fixture(scope="module")
 def pa(data_dir, store):
-    return PolicyAssistant(settings=Settings(data_dir=data_dir), store=store, mode="grounded")
+    return PolicyAssistant(settings=settings_for(data_dir), store=store, mode="grounded")
 
 
 @pytest.fixture
@@ -52,9 +59,7 @@ def make_client(pa, data_dir):
     clients: list[TestClient] = []
 
     def make(assistant=None, **overrides) -> TestClient:
-        overrides.setdefault("rate_limit_per_minute", 100_000)
-        overrides.setdefault("rate_limit_burst", 100_000)
-        app = create_app(assistant or pa, Settings(data_dir=data_dir, **overrides))
+        app = create_app(assistant or pa, settings_for(data_dir, **overrides))
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
@@ -112,7 +117,7 @@ def test_readyz_is_503_until_the_assistant_is_loaded(pa, data_dir):
         release.wait(30)
         return pa
 
-    app = create_app(settings=Settings(data_dir=data_dir), assistant_factory=slow_factory)
+    app = create_app(settings=settings_for(data_dir), assistant_factory=slow_factory)
     with TestClient(app, raise_server_exceptions=False) as c:
         assert c.get("/healthz").status_code == 200  # answers at once
         error = assert_error(c.get("/readyz"), 503, "not_ready")
@@ -132,7 +137,7 @@ def test_startup_failure_is_reported_without_details(data_dir):
     def broken(settings):
         raise RuntimeError("secret: cannot open /etc/shadow")
 
-    app = create_app(settings=Settings(data_dir=data_dir), assistant_factory=broken)
+    app = create_app(settings=settings_for(data_dir), assistant_factory=broken)
     with TestClient(app, raise_server_exceptions=False) as c:
         deadline = time.monotonic() + 10
         while (r := c.get("/readyz")).json()["error"]["code"] != "startup_failed":
@@ -566,21 +571,22 @@ def test_router_in_a_host_app(pa):
         return {"ok": order.qty}
 
     host.include_router(router)
-    configure_app(host, Settings(rate_limit_burst=1000))
+    configure_app(host, settings_for(pa.settings.data_dir))
     host.dependency_overrides[get_assistant] = lambda: pa
     c = TestClient(host, raise_server_exceptions=False)
     assert c.get("/v1/clauses").status_code == 200
     assert c.post("/v1/chat", json={"message": QUESTION}).status_code == 200
     assert_error(c.get("/v1/clauses/none"), 404, "clause_not_found")
-    # the host's own routes keep FastAPI's default error shape
+    # the host's own routes keep FastAPI's default error shape (or the host's own handlers)
     assert "detail" in c.post("/orders", json={"qty": "many"}).json()
+    assert c.get("/nowhere").json() == {"detail": "Not Found"}
     assert c.post("/orders", json={"qty": 2}).json() == {"ok": 2}
 
 
 def test_router_via_app_state(pa):
     host = FastAPI()
     host.include_router(router)
-    configure_app(host)
+    configure_app(host, settings_for(pa.settings.data_dir))
     c = TestClient(host, raise_server_exceptions=False)
     assert_error(c.get("/v1/clauses"), 503, "not_ready")
     host.state.policy_assistant = pa

@@ -88,8 +88,9 @@ def store(data_dir):
 
 @pytest.fixture(scope="module")
 def live(data_dir, store):
-    pa = PolicyAssistant(settings=Settings(data_dir=data_dir), store=store, mode="grounded")
-    settings = Settings(data_dir=data_dir, rate_limit_per_minute=100_000, rate_limit_burst=100_000)
+    settings = Settings(data_dir=data_dir, api_keys="", cors_origins="", llm_base_url=None,
+                        rate_limit_per_minute=100_000, rate_limit_burst=100_000, max_body_bytes=65536)
+    pa = PolicyAssistant(settings=settings, store=store, mode="grounded")
     with ThreadedUvicorn(create_app(pa, settings)) as server:
         yield server
 
@@ -119,6 +120,50 @@ def test_100_parallel_chats_over_20_sessions(live, store):
         for turn in turns:  # the stored reply is the one that was sent back for that message
             assert turn.response == returned[turn.message]
             assert turn.response.session_id == sid
+
+
+@pytest.mark.timeout(300)
+def test_two_instances_share_one_postgres_database(postgres_url, data_dir):
+    """Two API instances (own assistant, own store, own port) on one PostgreSQL database, both answering
+    turns of the same sessions at once: turn numbers stay unique and gap-free (row lock + PK)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"pa_api_{os.getpid()}_{int(time.time())}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    settings = Settings(data_dir=data_dir, api_keys="", cors_origins="", llm_base_url=None,
+                        rate_limit_per_minute=100_000, rate_limit_burst=100_000)
+    stores = [SqlStore(url), SqlStore(url)]
+    try:
+        instances = [PolicyAssistant(settings=settings, store=st, mode="grounded") for st in stores]
+        with ThreadedUvicorn(create_app(instances[0], settings)) as one, \
+                ThreadedUvicorn(create_app(instances[1], settings)) as two:
+            jobs = [(i, f"pg{i % 6}", f"{QUESTIONS[i % len(QUESTIONS)]}（pg-{i}）") for i in range(60)]
+
+            def send(job):
+                i, sid, message = job
+                base = (one, two)[(i // 6) % 2].url  # each session alternates between the instances
+                r = httpx.post(f"{base}/v1/chat", json={"message": message, "session_id": sid},
+                               headers={"X-User-Id": "openid-pg"}, timeout=60)
+                return message, r.status_code, r.json()
+
+            with ThreadPoolExecutor(16) as pool:
+                results = list(pool.map(send, jobs))
+        assert all(status == 200 for _, status, _ in results)
+        returned = {m: ChatResponse.model_validate(body) for m, _, body in results}
+        for k in range(6):
+            turns = stores[0].turns(f"pg{k}", "openid-pg")
+            assert [t.index for t in turns] == list(range(10))
+            assert all(t.response == returned[t.message] for t in turns)
+    finally:
+        for st in stores:
+            st.close()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.mark.timeout(120)

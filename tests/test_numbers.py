@@ -183,7 +183,10 @@ FACTS = [
         "5年贡献分别是50万元、80万元、100万元、120万元、150万元",
         {"annual_local_contribution_yuan": [D(500_000), D(800_000), D(1_000_000), D(1_200_000), D(1_500_000)]},
     ),
+    ("前3年每年贡献200万", {"annual_local_contribution_yuan": [D(2_000_000)] * 3}),  # 3 known years, not 5
+    ("连续6年每年对北碚地方经济发展贡献100万元", {"annual_local_contribution_yuan": D(1_000_000)}),
     ("项目投资只有80万元", {"platform_project_investment_yuan": D(800_000)}),
+    ("租用服务器花了50万", {}),  # renting servers is not an office rent
     ("被认定为国家级电子商务示范基地", {"demo_base_level": "national"}),
     ("被认定为市级电子商务示范园区", {"demo_base_level": "municipal"}),
     ("被认定为重庆市级电子商务示范企业", {"demo_enterprise_level": "municipal"}),

@@ -299,7 +299,7 @@ def test_in_memory_sqlite_works_for_library_use():
 
 
 def test_create_store_follows_settings(tmp_path):
-    s = create_store(Settings(data_dir=tmp_path))
+    s = create_store(Settings(data_dir=tmp_path, database_url=None))
     assert isinstance(s, SqlStore)
     assert Path(s.url.database) == tmp_path / "assistant.db"
     assert (tmp_path / "assistant.db").exists()

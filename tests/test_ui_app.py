@@ -205,3 +205,16 @@ def test_handler_answers_with_chips_and_hides_back_end_errors():
     final = outs[-1]
     assert ui.UNAVAILABLE_MESSAGE in final[2]
     assert "exploded" not in str(final) and "Traceback" not in str(final)
+
+
+def test_mount_on_fastapi_serves_the_page_with_local_fonts_only():
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    app = ui.mount(FastAPI(), FakeAssistant(), path="/ui")
+    with TestClient(app) as client:
+        page = client.get("/ui/")
+        assert page.status_code == 200
+        config = client.get("/ui/config").json()
+    assert "fonts.googleapis" not in page.text and "fonts.googleapis" not in str(config)
+    assert ui.APP_TITLE in page.text

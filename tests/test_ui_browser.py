@@ -129,6 +129,7 @@ def browser():
             yield b
         finally:
             b.close()
+            expect.set_options(timeout=5_000)  # Playwright's default, for other modules
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -205,12 +206,21 @@ def last_bot(page):
     return page.locator("#pa-chatbot [data-testid='bot']").last
 
 
-def fill_hq_form(page, scope: str = "#pa-tab-calc") -> None:
-    root = page.locator(scope)
-    pick_dropdown(page, "#pa-f-new_hq_type", "区域总部")
-    for field, value in HQ_FORM.items():
-        root.locator(f"#pa-f-{field} input, #pa-f-{field} textarea").first.fill(value)
-    root.locator("#pa-f-sales_in_statistics").get_by_text("是", exact=True).click()
+def field(page, form: str, name: str):
+    """The text input of form field `name` (DOM id pa-<form>-<name>)."""
+    return page.locator(f"#pa-{form}-{name} input, #pa-{form}-{name} textarea").first
+
+
+def choose(page, form: str, name: str, option: str) -> None:
+    """Click a radio option of form field `name`."""
+    page.locator(f"#pa-{form}-{name}").get_by_text(option, exact=True).click()
+
+
+def fill_hq_form(page) -> None:
+    pick_dropdown(page, "#pa-calc-new_hq_type", "区域总部")
+    for name, value in HQ_FORM.items():
+        field(page, "calc", name).fill(value)
+    choose(page, "calc", "sales_in_statistics", "是")
 
 
 def pick_dropdown(page, elem: str, option: str) -> None:
@@ -300,12 +310,14 @@ def test_input_errors_and_failed_back_end(desktop, ui_assistant, monkeypatch):
     status = page.locator("#pa-chat-status")
     page.locator("#pa-send").click()  # empty input
     expect(status).to_contain_text("请输入问题")
+    status.scroll_into_view_if_needed()
     shot(page, "04-desktop-empty-input")
 
     limit = ui_assistant.settings.max_message_chars
     ask(page, "电" * (limit + 1))
     expect(status).to_contain_text("问题过长")
     expect(status).to_contain_text(str(limit))
+    status.scroll_into_view_if_needed()
     shot(page, "05-desktop-too-long")
 
     ask(page, "  \n  ")  # blank after trimming
@@ -322,6 +334,7 @@ def test_input_errors_and_failed_back_end(desktop, ui_assistant, monkeypatch):
     expect(last_bot(page)).to_contain_text("服务暂时不可用")
     text = body_text(page)
     assert "Traceback" not in text and "simulated outage" not in text and "RuntimeError" not in text
+    status.scroll_into_view_if_needed()
     shot(page, "06-desktop-back-end-down")
 
 
@@ -351,13 +364,14 @@ def test_calculator_hq_profile_and_validation(desktop, ui_assistant):
     expect(result.locator(".pa-notice")).to_contain_text("时效提示")
     shot(page, "07-desktop-calculator-hq", full_page=True)
 
-    capital = page.locator("#pa-f-registered_capital_yuan input, #pa-f-registered_capital_yuan textarea").first
+    capital = field(page, "calc", "registered_capital_yuan")
     capital.fill("一千万")
     page.locator("#pa-calc-run").click()
     expect(result).to_contain_text("「注册资金（万元）」请填写数字")
     capital.fill("-5")
     page.locator("#pa-calc-run").click()
     expect(result).to_contain_text("「注册资金（万元）」：不能小于0")
+    result.scroll_into_view_if_needed()
     shot(page, "08-desktop-calculator-error")
 
 
@@ -366,15 +380,11 @@ def test_policy_matching_ranks_and_links_clauses(desktop):
 
     page = desktop
     page.get_by_role("tab", name="政策匹配").click()
-    tab = page.locator("#pa-tab-match")
     expect(page.locator("#pa-match-run")).to_be_visible()
-    tab.locator("#pa-f-registered_in_beibei").nth(0).get_by_text("是", exact=True).click()
-    tab.locator("#pa-f-local_legal_entity").get_by_text("是", exact=True).click()
-    tab.locator("#pa-f-platform_project_investment_yuan input, #pa-f-platform_project_investment_yuan textarea").first.fill("200")
-    tab.locator(
-        "#pa-f-platform_first_year_online_transactions_yuan input, "
-        "#pa-f-platform_first_year_online_transactions_yuan textarea"
-    ).first.fill("3亿")
+    choose(page, "match", "registered_in_beibei", "是")
+    choose(page, "match", "local_legal_entity", "是")
+    field(page, "match", "platform_project_investment_yuan").fill("200")
+    field(page, "match", "platform_first_year_online_transactions_yuan").fill("3亿")
     page.locator("#pa-match-run").click()
 
     result = page.locator("#pa-match-result")
@@ -413,11 +423,7 @@ def test_phone_layout(phone, ui_assistant):
     panel = page.locator("#pa-clause-panel")
     expect(panel.locator(".pa-clause[data-shown]:not([data-shown=''])")).to_be_attached()
     # on phones the panel sits below the chat; opening a clause scrolls it to the top of the screen
-    page.wait_for_function(
-        "() => { const r = document.getElementById('pa-clause-panel').getBoundingClientRect();"
-        " return r.top > -5 && r.top < 150; }",
-        timeout=SHORT,
-    )
+    expect(panel.locator(".pa-clause-title").first).to_be_in_viewport()
     expect(panel).to_contain_text("首年网上交易额")
     shot(page, "12-phone-clause-panel")
     assert_no_horizontal_scroll(page)

@@ -12,7 +12,10 @@ same page on the API's FastAPI app with `gr.mount_gradio_app`, sharing that app'
 
 Gradio 6 notes (checked against the installed package, 6.x):
 * `theme`, `css`, `head` and `js` moved from `gr.Blocks(...)` to `launch()` / `mount_gradio_app()`;
-  `page_assets()` returns them once for both.
+  `page_assets()` returns theme and css once for both.
+* Custom CSS is scoped: top-level rules are kept as written, but rules inside `@media` are prefixed with
+  `.gradio-container .contain`, so phone-only rules can only reach elements inside `.contain` (the page
+  padding outside it is scaled with `clamp()` instead).
 * Fonts are system fonts given as plain strings ("Noto Sans CJK SC", sans-serif). A string is not turned into
   a web font, so the page requests nothing from Google Fonts and works with the network cut.
 * Citation chips are `<a href="#pa-clause=三(四)" data-clause="三(四)">` links inside chat messages and result
@@ -21,6 +24,10 @@ Gradio 6 notes (checked against the installed package, 6.x):
   panel's `trigger("click", {clause})`, which reaches Python as `gr.EventData` (`evt._data["clause"]`).
 * Chatbot input values are normalised to content blocks in Gradio 6, so the transcript is kept in a
   `gr.State` of plain dicts and only ever *output* to the Chatbot.
+* A Textbox with `lines > 1` submits on Shift+Enter only; the question box uses `lines=1, max_lines=6` so
+  Enter sends. Events default to `trigger_mode="once"`: a second Enter while an answer is running is dropped.
+* `show_error=False` and every handler catches its own exceptions, so the page shows our Chinese messages
+  (服务暂时不可用…) and never a traceback.
 """
 
 from __future__ import annotations
@@ -30,7 +37,6 @@ import logging
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -732,7 +738,7 @@ if (!window.__paDelegate) {
 watch('value', () => {
   if (!window.__paScrollPending) return;
   window.__paScrollPending = false;
-  const panel = document.getElementById('pa-clause-panel') || element;
+  const panel = document.getElementById('pa-clause-col') || document.getElementById('pa-clause-panel') || element;
   const r = panel.getBoundingClientRect();
   if (window.matchMedia('(max-width: 900px)').matches || r.top < 0 || r.top > window.innerHeight - 80) {
     panel.scrollIntoView({behavior: 'auto', block: 'start'});
@@ -787,15 +793,17 @@ def _turn_index(assistant: PolicyAssistant, session_id: str, message: str, respo
     return turns[-1].index if turns else None
 
 
-def _form_component(field: str):
+def _form_component(form: str, field: str):
+    """One input; its DOM id is pa-<form>-<field> (e.g. pa-calc-registered_capital_yuan)."""
     label, kind = FORM_FIELDS[field]
+    elem_id = f"pa-{form}-{field}"
     if kind == "bool":
-        return gr.Radio(BOOL_CHOICES, value=UNKNOWN, label=label, elem_id=f"pa-f-{field}")
+        return gr.Radio(BOOL_CHOICES, value=UNKNOWN, label=label, elem_id=elem_id)
     if kind == "hq":
-        return gr.Dropdown(HQ_TYPE_CHOICES, value=UNKNOWN, label=label, elem_id=f"pa-f-{field}")
+        return gr.Dropdown(HQ_TYPE_CHOICES, value=UNKNOWN, label=label, elem_id=elem_id)
     if kind == "level":
-        return gr.Dropdown(LEVEL_CHOICES, value=UNKNOWN, label=label, elem_id=f"pa-f-{field}")
-    return gr.Textbox(label=label, placeholder=PLACEHOLDERS.get(kind, ""), elem_id=f"pa-f-{field}", max_lines=1)
+        return gr.Dropdown(LEVEL_CHOICES, value=UNKNOWN, label=label, elem_id=elem_id)
+    return gr.Textbox(label=label, placeholder=PLACEHOLDERS.get(kind, ""), elem_id=elem_id, max_lines=1)
 
 
 def _reset_value(field: str) -> Any:
@@ -1006,7 +1014,7 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
                             with gr.Accordion(f"{title}（{clauses}）", open=True):
                                 with gr.Row(equal_height=False, elem_classes=["pa-form-grid"]):
                                     for field in fields:
-                                        calc_inputs.append(_form_component(field))
+                                        calc_inputs.append(_form_component("calc", field))
                         with gr.Row():
                             calc_btn = gr.Button("开始测算", variant="primary", elem_id="pa-calc-run")
                             calc_clear = gr.Button("清空", variant="secondary", elem_id="pa-calc-clear")
@@ -1025,7 +1033,7 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
                         match_inputs = []
                         with gr.Row(equal_height=False, elem_classes=["pa-form-grid"]):
                             for field in MATCH_FIELDS:
-                                match_inputs.append(_form_component(field))
+                                match_inputs.append(_form_component("match", field))
                         match_btn = gr.Button("查看可申请的政策", variant="primary", elem_id="pa-match-run")
                         match_out = gr.HTML(
                             '<div class="pa-placeholder">填写后点击“查看可申请的政策”。</div>',
