@@ -694,7 +694,7 @@ def _session_not_found() -> ApiError:
     summary="提问（一次返回完整回答）",
     responses={200: {"content": {"application/json": {"example": _CHAT_EXAMPLE}}}, **_errors(400, 404)},
 )
-def chat(
+async def chat(
     body: ChatRequest,
     assistant: Annotated[Any, Depends(get_assistant)],
     user_id: Annotated[str | None, Depends(get_user_id)],
@@ -702,10 +702,15 @@ def chat(
 ) -> ChatResponse:
     """回答一轮提问。不带 `session_id` 时签发新会话；用户这一问在作答前、回答在返回前都已写入存储。"""
     message = _checked_message(body.message, settings)
+    import anyio, os
+    global _LIM
+    if _LIM is None:
+        _LIM = anyio.CapacityLimiter(int(os.environ.get("PA_CHAT_THREADS", "4")))
     try:
-        return assistant.ask(message, session_id=body.session_id, user_id=user_id)
+        return await anyio.to_thread.run_sync(lambda: assistant.ask(message, session_id=body.session_id, user_id=user_id), limiter=_LIM)
     except SessionNotFound:
         raise _session_not_found() from None
+_LIM = None
 
 
 _END = object()

@@ -363,14 +363,14 @@ class Composer(DocumentAnswers):
                 conds_en = "; ".join(CONDITION_TEXT[n][1] for n in assumed)
                 draft.add(_t(
                     lang,
-                    f"- **{title}**：若同时满足{conds_zh}，可获{most}**{amount}**{noun_zh}{marks}。"
+                    f"- **{title}**：若同时满足{conds_zh}，可获{most}{amount}{noun_zh}{marks}。"
                     f"这些条件您尚未说明，本测算仅为显示档位金额而暂按满足计算，须向{CONTACT}确认；不满足任一条件则不能享受。",
                     f"- **{title}**: if you also meet these conditions — {conds_en} — you could receive {most}**{amount}** "
                     f"as {noun_en} {marks}. You did not state these conditions; they are assumed here only to show the "
                     f"tier amount and must be confirmed with the District Commerce Commission (区商务委).",
                 ))
             else:
-                draft.add(_t(lang, f"- **{title}**：可获{most}**{amount}**{noun_zh}{marks}。", f"- **{title}**: you could receive {most}**{amount}** as {noun_en} {marks}."))
+                draft.add(_t(lang, f"- **{title}**：可获{most}{amount}{noun_zh}{marks}。", f"- **{title}**: you could receive {most}**{amount}** as {noun_en} {marks}."))
             if not (set(assumed) - {"new_hq_type"}):
                 draft.add(_t(lang, f"  - 计算依据：{item.basis}", f"  - Basis (Chinese): {item.basis}"))
             else:

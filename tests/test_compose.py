@@ -119,7 +119,7 @@ def test_rent_is_an_upper_bound(pa):
     r = ask(pa, "总部年租金40万")
     item = r.calculation.item("hq_office_rent")
     assert item.is_upper_bound and D(item.amount_yuan) == D(240000)
-    assert "最高**24万元 (240,000元)**" in r.answer
+    assert "最高24万元 (240,000元)" in r.answer
     assert cited(r) & {"三(一)", "附件-10"}
 
 
@@ -525,3 +525,13 @@ def test_latency_p50_under_50ms(pa):
             pa.composer.answer(q, [])
             timings.append((time.perf_counter() - t0) * 1000)
     assert statistics.median(timings) < 50
+
+
+def test_bold_markup_renders_next_to_chinese(pa):
+    """A closing ** after ")" and before a CJK character is not right-flanking, so CommonMark shows the
+    asterisks: the answer must not contain that shape."""
+    import re
+
+    for q in ("自建电商平台首年交易额3亿元能拿多少？", "总部年租金40万能补多少", "国家级示范企业能拿多少"):
+        answer = ask(pa, q).answer
+        assert not re.search(r"[)）]\*\*[\u4e00-\u9fff]", answer), answer
