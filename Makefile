@@ -45,8 +45,9 @@ test: install-test
 eval: install
 	$(BIN)/policy-assistant eval --output .data/eval/out.jsonl --report .data/eval/report
 
-bench: install-test
-	$(BIN)/python bench/run_all.py
+bench: install
+	$(BIN)/python bench/bench_answer.py
+	$(BIN)/python bench/api_load.py
 
 clean:
 	rm -rf .data .pytest_cache
