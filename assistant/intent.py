@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from assistant.calculator import POLICY_IDS
 from assistant.numbers import Extraction, extract, parse_numeral
 
 if TYPE_CHECKING:
@@ -29,16 +30,7 @@ if TYPE_CHECKING:
 
 Lang = Literal["zh", "en"]
 
-MONETARY_POLICIES = (
-    "hq_establishment",
-    "hq_office_purchase",
-    "hq_office_rent",
-    "hq_contribution_reward",
-    "demo_base",
-    "demo_enterprise",
-    "self_built_platform",
-    "cross_border",
-)
+MONETARY_POLICIES = tuple(p for p in POLICY_IDS if p != "talent")  # talent is non-monetary
 HQ_FAMILY = ("hq_establishment", "hq_office_purchase", "hq_office_rent", "hq_contribution_reward")
 
 
