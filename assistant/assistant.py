@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from assistant.settings import Settings, get_settings
 from assistant.store import MemoryStore, Store
 
 log = logging.getLogger(__name__)
+SESSION_LOCK_STRIPES = 64
 
 
 class ClauseNotFound(KeyError):
@@ -63,8 +65,7 @@ class PolicyAssistant:
 
             self.llm = GuardedLLM(self.settings, self.corpus, self.search_engine, self.composer)
         self.chain = build_chain(self.composer, self.llm)
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self._locks = [threading.Lock() for _ in range(SESSION_LOCK_STRIPES)]
 
     # --- answering -------------------------------------------------------------------------------
     def ask(self, message: str, session_id: str | None = None, user_id: str | None = None) -> ChatResponse:
@@ -116,9 +117,12 @@ class PolicyAssistant:
         return self.search_engine.search(query, k=k or self.settings.top_k)
 
     def _session_lock(self, session_id: str) -> threading.Lock:
-        """Turns of one session are answered in order; different sessions run in parallel."""
-        with self._locks_guard:
-            return self._locks.setdefault(session_id, threading.Lock())
+        """Turns of one session are answered in order; other sessions mostly run in parallel.
+
+        A fixed set of striped locks keeps memory bounded in a long-running API, at the price of two
+        sessions occasionally sharing a stripe.
+        """
+        return self._locks[zlib.crc32(session_id.encode()) % SESSION_LOCK_STRIPES]
 
 
 def new_session_id() -> str:

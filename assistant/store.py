@@ -134,6 +134,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MAX_ID_CHARS = 128
 RATINGS = ("up", "down")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_OWNER_CACHE_SIZE = 100_000
 _MIGRATION_LOCK_KEY = 0x50415F4D4947  # pg_advisory_xact_lock key: "PA_MIG"
 
 metadata = MetaData(
@@ -232,6 +233,9 @@ class SqlStore:
         # them spin in SQLite's busy handler (which sleeps up to 100 ms per retry and wrecks tail latency).
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
         self._memory = self.dialect == "sqlite" and self.url.database in (None, "", ":memory:")
+        # A session's owner never changes once the row exists (sessions are never deleted or re-owned), so
+        # it is safe to remember across threads and instances; it saves a query per ownership check.
+        self._owners: dict[str, str | None] = {}
         if migrate:
             self.migrate()
 
@@ -321,13 +325,14 @@ class SqlStore:
     # --- Store protocol --------------------------------------------------------------------------
     def ensure_session(self, session_id: str, user_id: str | None) -> None:
         _check_ids(session_id, user_id)
-        with self._read() as conn:
-            row = conn.execute(_OWNER, {"sid": session_id}).first()
-        if row is None:
-            with self._write() as conn:
-                owner = self._create_session(conn, session_id, user_id)
-        else:
-            owner = row[0]
+        owner = self._owners.get(session_id, _MISSING)
+        if owner is _MISSING:
+            with self._read() as conn:
+                owner = self._owner(conn, session_id)
+            if owner is _MISSING:
+                with self._write() as conn:
+                    owner = self._create_session(conn, session_id, user_id)
+            self._remember(session_id, owner)
         if owner != user_id:
             raise SessionNotFound(session_id)
 
@@ -340,6 +345,7 @@ class SqlStore:
                     if owner is _MISSING:
                         self._create_session(conn, session_id, user_id)
                         owner = self._lock_session(conn, session_id)
+                    self._remember(session_id, owner)
                     if owner != user_id:
                         raise SessionNotFound(session_id)
                     last = conn.execute(_LAST_TURN, {"sid": session_id}).scalar()
@@ -371,8 +377,12 @@ class SqlStore:
 
     def turns(self, session_id: str, user_id: str | None) -> list[Turn]:
         with self._read() as conn:
-            row = conn.execute(_OWNER, {"sid": session_id}).first()
-            if row is None or row[0] != user_id:
+            owner = self._owners.get(session_id, _MISSING)
+            if owner is _MISSING:
+                owner = self._owner(conn, session_id)
+                if owner is not _MISSING:
+                    self._remember(session_id, owner)
+            if owner is _MISSING or owner != user_id:
                 raise SessionNotFound(session_id)
             rows = conn.execute(_TURNS, {"sid": session_id}).all()
         return [
@@ -408,6 +418,15 @@ class SqlStore:
         return [{"turn": t, "rating": r, "comment": c, "created_at": _iso(at)} for t, r, c, at in rows]
 
     # --- helpers ---------------------------------------------------------------------------------
+    def _owner(self, conn: Connection, session_id: str):
+        row = conn.execute(_OWNER, {"sid": session_id}).first()
+        return _MISSING if row is None else row[0]
+
+    def _remember(self, session_id: str, owner: str | None) -> None:
+        if len(self._owners) >= _OWNER_CACHE_SIZE:
+            self._owners.clear()  # crude but bounded; it refills from the database
+        self._owners[session_id] = owner
+
     def _lock_session(self, conn: Connection, session_id: str):
         """The session's owner, with the row locked for this transaction (PostgreSQL; SQLite holds the DB lock)."""
         row = conn.execute(_OWNER_FOR_UPDATE, {"sid": session_id}).first()
