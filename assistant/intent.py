@@ -18,6 +18,7 @@ composer has a 50 ms budget), and because every rule can be read and argued with
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -376,9 +377,9 @@ def lexical_evidence(text: str, corpus: "Corpus") -> bool:
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reading:
-    """One user message as the composer sees it."""
+    """One user message as the composer sees it. Shared through read_message's cache: never mutate it."""
 
     raw: str
     text: str  # instructions stripped, homophone typos repaired
@@ -401,6 +402,12 @@ def _repair(text: str) -> str:
 
 
 def read_message(message: str, topic_hint: list[str] | tuple[str, ...] = ()) -> Reading:
+    """Read one message; cached because every turn re-reads the session's earlier messages (see replay)."""
+    return _read_message(message, tuple(topic_hint))
+
+
+@lru_cache(maxsize=4096)
+def _read_message(message: str, topic_hint: tuple[str, ...]) -> Reading:
     lang = detect_language(message)
     text, injected = strip_injection(message)
     text = _repair(text)

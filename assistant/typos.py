@@ -33,7 +33,9 @@ def _index() -> dict[int, dict[tuple[str, ...], str]]:
     return by_length
 
 
+@lru_cache(maxsize=4096)
 def correct_typos(text: str) -> str:
+    """Cached: the composer and the retriever both repair the same question."""
     from pypinyin import lazy_pinyin
 
     index = _index()
