@@ -920,9 +920,10 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
             log.exception("clause panel failed for %r", clause_id)
             return status_html(UNAVAILABLE_MESSAGE)
 
-    def run_calc(*values):
+    def calculated(fields, values, render):
+        """Form -> profile -> calculator -> HTML; bad input and back-end failures become messages."""
         try:
-            profile = build_profile(CALC_FIELDS, list(values))
+            profile = build_profile(fields, list(values))
         except FormError as exc:
             return status_html(f"输入有误：{exc}")
         try:
@@ -930,19 +931,13 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
         except Exception:
             log.exception("calculator failed")
             return status_html(UNAVAILABLE_MESSAGE)
-        return calc_table_html(result, only_touched=True)
+        return render(result)
+
+    def run_calc(*values):
+        return calculated(CALC_FIELDS, values, lambda r: calc_table_html(r, only_touched=True))
 
     def run_match(*values):
-        try:
-            profile = build_profile(MATCH_FIELDS, list(values))
-        except FormError as exc:
-            return status_html(f"输入有误：{exc}")
-        try:
-            result = assistant.calculate(profile)
-        except Exception:
-            log.exception("calculator failed")
-            return status_html(UNAVAILABLE_MESSAGE)
-        return match_html(result)
+        return calculated(MATCH_FIELDS, values, match_html)
 
     # ---- layout ------------------------------------------------------------------------------------
 
