@@ -118,3 +118,18 @@ def test_homophone_typos_are_repaired(typed, fixed):
     from assistant.typos import correct_typos
 
     assert correct_typos(typed) == fixed
+
+
+def test_exact_in_process_ranking_matches_chroma_query(engine: ClauseSearch):
+    """The dense ranking reads vectors from Chroma once; it must rank exactly as a Chroma query does."""
+    assert engine._matrix is not None and engine._matrix.shape == (35, 512)
+    matrix, engine._matrix = engine._matrix, None
+    try:
+        via_chroma = {q: engine.dense_ranking(q, 10) for q, _ in PARAPHRASES}
+    finally:
+        engine._matrix = matrix
+    for q, _ in PARAPHRASES:
+        exact = engine.dense_ranking(q, 10)
+        assert [cid for cid, _ in exact] == [cid for cid, _ in via_chroma[q]], q
+        for (_, a), (_, b) in zip(exact, via_chroma[q]):
+            assert abs(a - b) < 1e-4
