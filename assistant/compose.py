@@ -47,7 +47,7 @@ from assistant.calculator import (
     EnterpriseProfile,
     calculate,
 )
-from assistant.compose_docs import DocumentAnswers
+from assistant.answers import FramedAnswers
 from assistant.compose_draft import (
     ASK,
     AWARD_NOUN,
@@ -96,10 +96,13 @@ from assistant.intent import (
     rank_clauses,
     read_message,
     replay,
+    resolve_unclear,
     select_topics,
     units_in,
 )
+from assistant.lexicon import Lexicon, load_lexicon
 from assistant.numbers import format_cn_amount
+from assistant.reading import Frame, read_frame
 from assistant.retrieval import tokenize
 from assistant.schemas import ChatResponse, Turn
 
@@ -137,8 +140,16 @@ ASSUMABLE: dict[str, dict[str, Any]] = {
     "hq_contribution_reward": {"new_hq_type": "regional_hq"},
 }
 
-class Composer(DocumentAnswers):
+class Composer(FramedAnswers):
     """``answer(message, history)`` → ChatResponse (session_id left empty for the facade to fill)."""
+
+    def __init__(self, corpus: Any, search_engine: Any, lexicon: Lexicon | None = None) -> None:
+        super().__init__(corpus, search_engine)
+        if lexicon is None:
+            from assistant.settings import get_settings
+
+            lexicon = load_lexicon(get_settings().corpus_dir)
+        self.lexicon = lexicon
 
     # --- entry point -------------------------------------------------------------------------------
     def answer(self, message: str, history: list[Turn]) -> ChatResponse:
@@ -161,10 +172,20 @@ class Composer(DocumentAnswers):
     def _dispatch(self, turn: TurnContext, draft: Draft) -> tuple[str, CalculationResult | None]:
         """First matching rule wins; the order is the product's precedence."""
         text = turn.text
+        frame = self._frame(turn)
+        if frame.ask in ("greeting", "thanks", "help"):
+            return self._chitchat(turn, draft, frame.ask)
         if not _FILLER.sub("", text):  # nothing left ("不对", or only injected instructions)
             return self._empty(turn, draft)
-        if reason := out_of_scope_reason(text):
+        reason = out_of_scope_reason(text)
+        if reason == "off_topic" and any(t.business for t in frame.terms):
+            reason = None  # a business the policy covers (直播带货, 抖音店) is never refused for a keyword
+        if reason == "tax" and frame.ask == "unspecified":
+            reason = None  # "那30万补贴要交税吗": about the subsidy, which the document is silent on
+        if reason:
             return self._out_of_scope(turn, draft, reason)
+        if frame.planned and (planned := self._planned(frame, turn, draft)):
+            return planned
         for cue, handler in (
             (VALIDITY_CUE, self._validity),
             (TABLE_STRUCTURE_CUE, self._numbering),
@@ -174,7 +195,11 @@ class Composer(DocumentAnswers):
         ):
             if cue.search(text):
                 return handler(turn, draft)
+        if turn.reading.extraction.unclear and frame.ask not in ("who", "when"):
+            return self._ask_unclear(turn, draft)
         names_unit_tasks = bool(units_in(text) and UNIT_TASK_CUE.search(text))
+        if names_unit_tasks and not DEADLINE_CUE.search(text):
+            return self._unit_tasks(turn, draft)
         if DEADLINE_CUE.search(text) or LEAD_CUE.search(text) or RESP_CUE.search(text):
             if names_unit_tasks and not self._lexical_targets(turn):
                 return self._unit_tasks(turn, draft)
@@ -203,6 +228,11 @@ class Composer(DocumentAnswers):
             return self._clarify_which(turn, draft)
         return self._general(turn, draft)
 
+    def _frame(self, turn: TurnContext) -> Frame:
+        """What this turn asks, weighed against whether it states a figure the calculator can use."""
+        _topics, _facts, figures = self._money_request(turn)
+        return read_frame(turn.text, self.lexicon, has_facts=figures, names_policy=bool(turn.reading.topics))
+
     def _money_request(self, turn: TurnContext) -> tuple[list[str], dict[str, Any], bool]:
         """(policies under discussion, facts so far, whether this turn gives something to compute).
 
@@ -212,7 +242,7 @@ class Composer(DocumentAnswers):
         reading, state = turn.reading, turn.state
         topics = [t for t in select_topics(reading, state) if t in MONETARY_POLICIES]
         followup = assign_followup(reading, topics) if not reading.topics or reading.extraction.unassigned else {}
-        own = merge_facts(followup, reading.facts)
+        own = merge_facts(merge_facts(followup, reading.facts), resolve_unclear(reading, state))
         facts = merge_facts(state.facts, own)
         touched = any(f in own for t in topics for f in (*POLICY_FACTS[t], "usd_cny_rate"))
         known = any(f in facts for t in topics for f in DRIVING_FACTS[t])
@@ -400,6 +430,26 @@ class Composer(DocumentAnswers):
         if isinstance(value, Decimal) and name.endswith("_usd"):
             return format_cn_amount(value, "USD")
         return str(value)
+
+    def _ask_unclear(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """A figure whose period, year or meaning is unclear: ask one short question, compute nothing."""
+        lang = turn.lang
+        for name, reason, raw, _value in turn.reading.extraction.unclear[:2]:
+            label = _label(name)
+            if reason == "period":
+                draft.add(_t(lang, f"您说的“{raw}”是月租金还是年租金？租房补贴按年租金计算，请说明后我再测算。",
+                             f"Is “{raw}” the monthly or the yearly rent? The subsidy is based on the annual rent; please tell me which."))
+            elif reason == "monthly":
+                draft.add(_t(lang, f"“{raw}”是按月的数字，而政策看的是{label}（全年或首年合计）。月度数字乘以12只是估计，请提供全年的实际数额。",
+                             f"“{raw}” is a monthly figure, but the policy looks at {label} for the whole (first) year. Please give the yearly figure; 12 × a month would be a guess."))
+            else:
+                draft.add(_t(lang, f"您给出的{label}（{raw}）不是从第1年开始的，请按第1年到第5年依次提供每年的数额。",
+                             f"Your {label} figures ({raw}) do not start at year 1; please give each year from year 1 to year 5."))
+        topics = [t for t in turn.reading.topics if t in MONETARY_POLICIES]
+        if topics:
+            draft.add("", _t(lang, "政策原文：", "What the policy says:"))
+            self._rule_quotes(turn, draft, topics)
+        return "clarification", None
 
     def _clarification(self, turn: TurnContext, draft: Draft, topics: list[str], need_rate: list[str]) -> tuple[str, None]:
         lang = turn.lang

@@ -114,9 +114,9 @@ _OTHER_REGION = _rx(
 )
 _TAX = _rx(r"增值税|所得税|税率|印花税|关税|退税|个税|税务登记|开发票|发票怎么|\bVAT\b|income\s+tax|tax\s+rates?")
 _OFF_TOPIC = _rx(
-    r"诗|天气|气温|下雨|股票|炒股|基金|彩票|笑话|翻译|涨粉|带货|直播间|保证金|菜谱|做饭|电影|游戏|星座|作文|歌词|"
+    r"诗|天气|气温|下雨|股票|炒股|基金|彩票|笑话|涨粉|保证金|菜谱|做饭|电影|游戏|星座|作文|歌词|"
     r"(?:房价|楼价).{0,8}(?:平米|平方|走势|涨|跌)|一平米|每平米|每平方米|"
-    r"\bpoem|\bweather\b|\bstocks?\b|\bjoke|\btranslat|\brecipe"
+    r"\bpoem|\bweather\b|\bstocks?\b|\bjoke|\brecipe"
 )
 _CHITCHAT = _rx(r"^\W*(?:你好|您好|在吗|哈喽|嗨|hi|hello|hey|谢谢|多谢|感谢|thanks?|thank\s+you|再见|拜拜|bye|你是谁|who\s+are\s+you)\W*$")
 
@@ -202,7 +202,7 @@ def topics_in(text: str, facts: dict[str, Any] | None = None) -> list[str]:
 LEAD_CUE = _rx(r"牵头|谁负责|who\s+(?:is\s+)?responsible|who\s+(?:handles|manages|runs)|哪个(?:单位|部门)|哪些部门|归谁管|谁管|找哪个部门|找谁|主管部门|负责部门|负责单位|which\s+(?:department|bureau|unit|agency|office)|who\s+leads|\bleads?\b|in\s+charge")
 RESP_CUE = _rx(r"责任单位|配合单位|参与单位|协同单位|responsible\s+units?|which\s+units|departments\s+involved")
 DEADLINE_CUE = _rx(r"完成时间|完成时限|完成期限|(?:什么|啥|哪)(?:个)?(?:时候|时间|年)(?:之?前)?(?:要)?完成|何时完成|截止(?:时间|日期)|deadline|due\s+date|completion|be\s+completed")
-UNIT_TASK_CUE = _rx(r"负责(?:哪|什么|啥)|参与(?:的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?")
+UNIT_TASK_CUE = _rx(r"牵头(?:了|的)?(?:哪|什么|啥|几|多少)|(?:哪|什么|啥|几)(?:项|些|个)?(?:工作|任务|事)|leads?\s+(?:which|what)|负责(?:哪|什么|啥)|参与(?:的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?")
 _SOURCES = r"(?:附件|任务分解表|分解表|附表|annex|task\s+table)"
 DISCREPANCY_CUE = _rx(
     rf"(?:正文|主文|原文|main\s+text).{{0,30}}{_SOURCES}|{_SOURCES}.{{0,30}}(?:正文|主文|main\s+text)"
@@ -408,7 +408,9 @@ def read_message(message: str, topic_hint: list[str] | tuple[str, ...] = ()) -> 
 
 @lru_cache(maxsize=4096)
 def _read_message(message: str, topic_hint: tuple[str, ...]) -> Reading:
-    lang = detect_language(message)
+    from assistant.reading import answer_language  # an explicit "请用英文…" overrides the script
+
+    lang = answer_language(message)
     text, injected = strip_injection(message)
     text = _repair(text)
     hint = set(topics_in(text)) or set(topic_hint)
@@ -428,6 +430,7 @@ class State:
     focus: list[str] = field(default_factory=list)  # clause ids the last answer cited
     last_type: str | None = None
     turns: int = 0
+    unclear: list[tuple[str, str, str, Any]] = field(default_factory=list)  # figures the last turn asked about
 
 
 def select_topics(reading: Reading, state: State) -> list[str]:
@@ -475,6 +478,25 @@ def assign_followup(reading: Reading, topics: list[str]) -> dict[str, Any]:
     return facts
 
 
+_SAYS_MONTH = _rx(r"月|per\s+month|monthly|a\s+month")
+_SAYS_YEAR = _rx(r"年|per\s+(?:year|annum)|annual|yearly|a\s+year")
+
+
+def resolve_unclear(reading: Reading, state: State) -> dict[str, Any]:
+    """Answer to "是月租金还是年租金？": "每月的" / "年租金" binds the figure the last turn asked about."""
+    facts: dict[str, Any] = {}
+    if not state.unclear or reading.extraction.amounts:
+        return facts
+    month, year = bool(_SAYS_MONTH.search(reading.text)), bool(_SAYS_YEAR.search(reading.text))
+    if month == year:
+        return facts
+    for name, reason, _raw, value in state.unclear:
+        if reason != "period" or name != "office_annual_rent_yuan":
+            continue
+        facts[name] = value * 12 if month else value
+    return facts
+
+
 def replay(history: list["Turn"], max_turns: int = 8) -> State:
     """Fold earlier turns into a State exactly as they were read when asked (same rules, same order)."""
     state = State()
@@ -482,7 +504,9 @@ def replay(history: list["Turn"], max_turns: int = 8) -> State:
         reading = read_message(turn.message, state.topics)
         topics = select_topics(reading, state)
         facts = merge_facts(assign_followup(reading, topics), reading.facts)
+        facts = merge_facts(resolve_unclear(reading, state), facts)
         state.facts = merge_facts(state.facts, facts)
+        state.unclear = list(reading.extraction.unclear)
         if reading.topics or facts:
             state.topics = [t for t in topics if t in MONETARY_POLICIES + ("talent",)]
         response = turn.response

@@ -143,6 +143,9 @@ _COUNTER_AFTER = re.compile(
     r"\s*(?:家|个(?![多亿万])|人|名|户|件|单|笔|次|平|㎡|吨|条|项|套|台|辆|份|位|张|倍|粉|%|年|月|日|天|小时|号|届)"
 )
 _RANGE_BEFORE = re.compile(rf"({NUMERAL})\s*(?:-|－|—|–|~|～|到|至)\s*$")
+# "2万5", "3亿5", "1千5": one trailing digit is a tenth of the unit before it (2.5万), as owners say it.
+_TAIL_DIGIT = re.compile(r"([0-9一二两三四五六七八九])(?![0-9十百千万亿点.%．]|,\d|\s*[0-9])(?:\s*(?:元|块钱|块))?")
+_TAIL_UNIT = {"千": 1000, "万": 10**4, "亿": 10**8}
 _TRAILING_MULT = re.compile(r"[十百千万亿]+$")
 _MASK = "\u25a1"  # □ : blanks out rate phrases so "1美元兑7.1元" is not read as money
 
@@ -159,6 +162,8 @@ def _is_arabic(num: str) -> bool:
 def _amounts_in(text: str) -> list[Amount]:
     out: list[Amount] = []
     for m in _AMOUNT.finditer(text):
+        if out and m.start() < out[-1].end:
+            continue  # the digit already read as the tail of "2万5元"
         num, eng = m.group("num"), (m.group("eng") or "").lower()
         pre, cur = m.group("pre") or "", (m.group("cur") or "").strip()
         mult = m.group("mult") or ""
@@ -175,11 +180,19 @@ def _amounts_in(text: str) -> list[Amount]:
         value = parse_numeral(num)
         if value is None:
             continue
-        value = _tidy(value * _scale(mult) * _ENGLISH_SCALE.get(eng, 1))
+        value = value * _scale(mult) * _ENGLISH_SCALE.get(eng, 1)
+        end = m.end()
+        last_unit = (num + mult)[-1:]
+        if not cur and not eng and last_unit in _TAIL_UNIT and not m.group("more2") and (tail := _TAIL_DIGIT.match(text, end)):
+            digit = parse_numeral(tail.group(1))
+            if digit is not None:
+                value += digit * _TAIL_UNIT[last_unit] / 10
+                end = tail.end()
+        value = _tidy(value)
         currency: Currency = "USD" if _USD_WORDS.search(pre + cur) else "CNY"
         approximate = bool(m.group("more") or m.group("more2"))
-        raw = text[m.start() : m.end()].strip()
-        amount = Amount(value, currency, m.start(), m.end(), raw, approximate)
+        raw = text[m.start() : end].strip()
+        amount = Amount(value, currency, m.start(), end, raw, approximate)
         low = _range_low(text, m, amount)
         if low is not None:
             if out and out[-1].end > low.start:  # "1亿-5亿": the lower end was already read as money
@@ -392,6 +405,9 @@ class Extraction:
     ranges: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # field → (low, high) of "1-3亿"
     notes: list[str] = field(default_factory=list)
     amounts: list[Amount] = field(default_factory=list)
+    # figures that could not be bound with confidence: (field, what is unclear, the figure as written).
+    # The composer asks about these instead of computing (never a guess).
+    unclear: list[tuple[str, str, str, Decimal]] = field(default_factory=list)
 
 
 def _segment(text: str, pos: int) -> tuple[int, int]:
@@ -456,20 +472,89 @@ def _field_for(kind: str, amount: Amount, text: str, topics: set[str]) -> str | 
     return _MONEY_FIELDS.get(kind)
 
 
+
+# What a figure measures is decided by more than its cue word: its period (per month / per year), its
+# ordinal (the first year or a later one), its scope (cross-border or domestic), and whether it is the
+# subsidy itself or a threshold being asked about rather than a fact about the business.
+_PERIOD_MONTH = re.compile(r"每个?月|月(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*月|一个月|per\s+month|monthly|a\s+month|/\s*mo\b", re.IGNORECASE)
+_PERIOD_YEAR = re.compile(r"每年|年(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*年|一年|全年|per\s+(?:year|annum)|annual(?:ly)?|yearly|a\s+year|/\s*yr\b", re.IGNORECASE)
+_ORDINAL = re.compile(
+    r"(?:第\s*(?P<n>[一二两三四五六七八九十\d]{1,3})\s*(?:个)?年(?:度)?|(?P<first>首年|头一?年|第一年|头年|first[-\s]year|(?:in\s+)?year\s*(?:one|1)\b)"
+    r"|(?P<next>次年|第二年|second[-\s]year|(?:in\s+)?year\s*(?:two|2)\b)|(?P<cal>20\d\d)\s*年(?!\d*月))",
+    re.IGNORECASE,
+)
+_DOMESTIC = re.compile(r"国内|境内|内贸|内销|domestic", re.IGNORECASE)
+_CLAIM_AFTER = re.compile(r"\s*(?:元|块)?(?:的)?(?:一次性)?(?:财政)?(?:补贴|补助|扶持|奖励|奖金|资助|subsid|grant|reward|support)", re.IGNORECASE)
+_THRESHOLD_ASKED = re.compile(r"门槛|标准|要求|起步|最低|至少要|必须|得达到|要达到|需达到|threshold|minimum|required", re.IGNORECASE)
+_PERSONAL = re.compile(r"我|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
+_PERIOD_FIELDS = {  # fields whose figure has a period; the calculator wants the yearly (or first-year) one
+    "office_annual_rent_yuan", "online_annual_sales_yuan", "annual_local_contribution_yuan",
+    "platform_first_year_online_transactions_yuan", "cross_border_retail_usd", "cross_border_retail_cny",
+}
+
+
+def _period(text: str, seg_start: int, amount: Amount, seg_end: int) -> str | None:
+    """'month' | 'year' | None: the period marker nearest the figure in its clause."""
+    before = text[seg_start : amount.start]
+    after = text[amount.end : seg_end]
+    marks = [(amount.start - m.end(), "month") for m in _PERIOD_MONTH.finditer(before)]
+    marks += [(amount.start - m.end(), "year") for m in _PERIOD_YEAR.finditer(before)]
+    marks += [(m.start() + 1, "month") for m in _PERIOD_MONTH.finditer(after[:8])]
+    marks += [(m.start() + 1, "year") for m in _PERIOD_YEAR.finditer(after[:8])]
+    return min(marks)[1] if marks else None
+
+
+def _ordinal(text: str, seg_start: int, amount: Amount) -> int | None:
+    """1 for 首年/第一年, n for 第n年, the calendar year for "2021年" (as 2021), None when unmarked."""
+    found = list(_ORDINAL.finditer(text, seg_start, amount.start))
+    if not found:
+        return None
+    m = found[-1]
+    if m.group("first"):
+        return 1
+    if m.group("next"):
+        return 2
+    if m.group("cal"):
+        return int(m.group("cal"))
+    value = parse_numeral(m.group("n"))
+    return int(value) if value is not None and value == value.to_integral_value() else None
+
+
+def _scope(segment: str) -> str | None:
+    if _CROSS_BORDER.search(segment):
+        return "cross_border"
+    if _DOMESTIC.search(segment):
+        return "domestic"
+    return None
+
 def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extraction) -> None:
-    """Give each figure the field its cue names; the later figure wins, contributions form a list."""
-    contributions: list[Decimal] = []
-    placed: dict[str, tuple[Decimal, str | None, tuple[Decimal, Decimal] | None]] = {}
+    """Give each figure the field its cue names, once its period, ordinal and scope are consistent with
+    that field; a figure that cannot be bound with confidence goes to ``out.unclear`` (the composer asks).
+
+    The later of two figures for one field wins, except that a first-year figure beats a later year's;
+    contributions given for several years form a list in year order.
+    """
+    contributions: list[tuple[int | None, Decimal]] = []
+    placed: dict[str, tuple[Decimal, str | None, tuple[Decimal, Decimal] | None, int | None]] = {}
+    last_kind: str | None = None
     for i, amount in enumerate(amounts):
         if amount.range_part == "high":
             continue  # a range is read at its lower end, with a note
         partner = amounts[i + 1] if amount.range_part == "low" else amount
-        seg_start, _ = _segment(text, amount.start)
+        seg_start, seg_end = _segment(text, amount.start)
         head = text[seg_start : amount.start]
+        clause = text[seg_start:seg_end]
         if _UPPER_BOUND_BEFORE.search(head):
             out.notes.append(f"“{amount.raw}”是上限或约数，不能据此判断是否达到门槛，未用于测算。")
             continue
+        if _CLAIM_AFTER.match(text, partner.end):
+            continue  # "那30万扶持要交税吗": the subsidy itself, never a fact about the business
+        if _QUESTION_CLAUSE.search(clause) and _THRESHOLD_ASKED.search(clause) and not _PERSONAL.search(clause):
+            continue  # "门槛是不是1亿": a threshold being asked about
+        ordinal = _ordinal(text, seg_start, amount)
         kind = _cue_for(text, partner, [a for a in amounts if a is not partner and a is not amount])
+        if kind is None and ordinal is not None and last_kind is not None:
+            kind = last_kind  # "第一年贡献100万，第二年120万": the series continues
         if kind is None:
             out.unassigned.append(amount)
             continue
@@ -480,47 +565,85 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
                 r"买|购|bought|buy|purchas", text, re.IGNORECASE) else "office"
         if kind == "rent" and _MONTHLY_AFTER.match(text, partner.end):
             kind = "month_rent"
-        name = _field_for(kind, amount, text, topics)
+        scope = _scope(clause)
+        if kind in ("sales", "retail") and scope == "domestic":
+            # a domestic figure is never the cross-border one, even when the message also names 跨境
+            name = None if kind == "retail" else _sales_field(amount, clause, topics - {"cross_border"})
+            if name in ("cross_border_retail_usd", "cross_border_retail_cny"):
+                name = None
+        elif kind in ("sales", "retail") and scope == "cross_border":
+            name = _field_for(kind, amount, clause, topics | {"cross_border"})
+        else:
+            name = _field_for(kind, amount, text, topics)
         if name is None:
             out.unassigned.append(amount)
             continue
+        last_kind = kind
         if name in CNY_FIELDS and amount.currency == "USD":
             out.notes.append(f"“{amount.raw}”是美元金额，该项以人民币计，未用于测算。")
             continue
+        period = "month" if kind == "month_rent" else _period(text, seg_start, amount, seg_end)
+        if name in _PERIOD_FIELDS and period == "month" and kind not in ("rent", "month_rent"):
+            out.unclear.append((name, "monthly", amount.raw, amount.value))  # 12 × a month is a guess for sales or contributions
+            continue
+        if name == "office_annual_rent_yuan" and period is None and kind == "rent":
+            out.unclear.append((name, "period", amount.raw, amount.value))  # 房租3万: a month's or a year's?
+            continue
+        if name == "platform_first_year_online_transactions_yuan" and ordinal is not None and ordinal != 1:
+            if ordinal < 1000:  # 第二年…: only the first year's volume counts (三(四) 首年网上交易额)
+                out.notes.append(f"“{amount.raw}”是第{ordinal}年的数字，政策只看建成运营后首年的网上交易额，未用于测算。")
+                continue
         value = amount.value
-        if kind == "month_rent":
+        if kind == "month_rent" or (name == "office_annual_rent_yuan" and period == "month"):
             value = value * 12
             out.notes.append(f"按月租金{format_cn_amount(amount.value)}×12个月折算年租金{format_cn_amount(value)}。")
         note, span = None, None
         if amount.range_part == "low" and partner.range_part == "high":
-            span = (value, partner.value * 12 if kind == "month_rent" else partner.value)
+            span = (value, partner.value * 12 if value != amount.value else partner.value)
             note = f"“{amount.raw}”是一个区间，按下限{format_cn_amount(value, amount.currency)}测算。"
         elif amount.approximate or _LOWER_BOUND_BEFORE.search(head) or _LOWER_BOUND_AFTER.match(text, partner.end):
             note = f"“{amount.raw}”按{format_cn_amount(value, amount.currency)}（下限）测算。"
         if name == "annual_local_contribution_yuan":
-            contributions.append(value)
+            contributions.append((ordinal, value))
             if note:
                 out.notes.append(note)
-        else:
-            placed[name] = (value, note, span)  # a later statement overrides an earlier one
-    for name, (value, note, span) in placed.items():
+            continue
+        previous = placed.get(name)
+        if previous is not None and previous[3] == 1 and ordinal not in (None, 1):
+            continue  # the first year's figure stays
+        placed[name] = (value, note, span, ordinal)  # a later statement overrides an earlier one
+    for name, (value, note, span, _ordinal_) in placed.items():
         out.facts[name] = value
         if note:
             out.notes.append(note)
         if span:
             out.ranges[name] = span
-    if len(contributions) == 1:
+    _place_contributions(text, contributions, out)
+
+
+def _place_contributions(text: str, contributions: list[tuple[int | None, Decimal]], out: Extraction) -> None:
+    """One figure, or a series in year order (第1年…第5年, 2020年…2024年)."""
+    if not contributions:
+        return
+    if all(o is not None for o, _v in contributions) and len({o for o, _v in contributions}) == len(contributions):
+        contributions = sorted(contributions, key=lambda ov: ov[0] or 0)
+        first = contributions[0][0] or 0
+        if first < 1000 and first != 1:
+            out.unclear.append(("annual_local_contribution_yuan", "series", "、".join(format_cn_amount(v) for _o, v in contributions), contributions[0][1]))
+            return  # a series that starts at year 3 leaves years 1–2 unknown
+    values = [v for _o, v in contributions]
+    if len(values) == 1:
         years = _CONTRIBUTION_YEARS.search(text)
         count = parse_numeral(years.group("n")) if years else None
         if count is not None and 1 <= count < 5 and count == count.to_integral_value():
             # "前3年每年200万": three known years, not five (the calculator would read one figure as five)
-            out.facts["annual_local_contribution_yuan"] = [contributions[0]] * int(count)
+            out.facts["annual_local_contribution_yuan"] = [values[0]] * int(count)
         else:
-            out.facts["annual_local_contribution_yuan"] = contributions[0]
-    elif contributions:
-        if len(contributions) > 5:
-            out.notes.append("贡献奖励只覆盖5个年度，仅取前5个年度的贡献额。")
-        out.facts["annual_local_contribution_yuan"] = contributions[:5]
+            out.facts["annual_local_contribution_yuan"] = values[0]
+        return
+    if len(values) > 5:
+        out.notes.append("贡献奖励只覆盖5个年度，仅取前5个年度的贡献额。")
+    out.facts["annual_local_contribution_yuan"] = values[:5]
 
 
 def _clause_at(text: str, pos: int) -> str:

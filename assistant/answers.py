@@ -1,0 +1,279 @@
+"""Planners for the kinds of question the frame reader names: chit-chat, "文件没有规定…", definitions,
+the document's relation to other documents, its parts and counts, a unit's tasks, and matching.
+
+Each planner writes the conclusion first (the count, the list, the unit, or "文件没有规定…"), then only the
+sentence of the clause that supports it, verbatim and cited, then whom to contact. A mixin of
+``assistant.compose.Composer``; amounts come only from the calculator (``assistant.matching``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.calculator import POLICY_CLAUSES
+from assistant.compose_draft import CONTACT, Draft, TurnContext, _t, _title_of, _unit, _units
+from assistant.compose_docs import DocumentAnswers
+from assistant.corpus import Clause
+from assistant.intent import rank_clauses, units_in
+from assistant.lexicon import Lexicon, Unspecified
+from assistant.reading import Frame
+
+__all__ = ["FramedAnswers"]
+
+_PART_NUMBER = re.compile(r"第\s*([一二三四1-4])\s*(?:部分|大部分|章|大项|大块)|part\s+(one|two|three|four|[1-4])\b", re.IGNORECASE)
+_PART_WORDS = {"1": "一", "2": "二", "3": "三", "4": "四", "one": "一", "two": "二", "three": "三", "four": "四"}
+_HEADINGS = re.compile(r"总体要求|主要任务|支持政策|扶持政策|保障措施")
+_ANNEX_WORDS = re.compile(r"任务分解表|分解表|附件|附表|task\s+table|annex", re.IGNORECASE)
+_LEAD_ONLY = re.compile(r"牵头|lead", re.IGNORECASE)
+_PART_ONLY = re.compile(r"责任单位|配合|参与|协助|take\s+part|responsible\s+unit|involved", re.IGNORECASE)
+_DEFINED = re.compile(
+    r"^(?:请问|问一下|想问)?(?:文件里|文件中|政策里)?(?:的)?(?P<a>.{1,20}?)(?:到底|具体)?(?:是)?(?:怎么认定|怎么界定|怎么理解|如何认定|如何界定|是什么意思|什么意思|指什么|指的是什么|是指什么|的定义|算不算)"
+    r"|(?:什么|啥)(?:样的)?(?:才)?(?:算|叫|是)(?P<b>.{1,20}?)(?:[？?。！!]|$)"
+)
+
+
+def _part_of(clause: Clause) -> str:
+    return clause.section.split(" > ")[0]
+
+
+class FramedAnswers(DocumentAnswers):
+    """Planners keyed by ``Frame.ask``; each returns (answer_type, None)."""
+
+    lexicon: Lexicon
+
+    def _planned(self, frame: Frame, turn: TurnContext, draft: Draft) -> tuple[str, Any] | None:
+        """The planner for the frame's kind, or None to let the composer's lookups answer."""
+        if frame.ask in ("greeting", "thanks", "help"):
+            return self._chitchat(turn, draft, frame.ask)
+        if frame.ask == "unspecified" and frame.unspecified is not None:
+            return self._unspecified(turn, draft, frame.unspecified)
+        if frame.ask == "relation":
+            return self._relation(turn, draft)
+        if frame.ask == "section" and (answer := self._part(turn, draft)):
+            return answer
+        if frame.ask == "count" and (answer := self._count(turn, draft)):
+            return answer
+        if frame.ask == "definition" and (answer := self._definition(turn, draft)):
+            return answer
+        return None
+
+    # --- chit-chat ---------------------------------------------------------------------------------
+    def _chitchat(self, turn: TurnContext, draft: Draft, kind: str) -> tuple[str, None]:
+        lang = turn.lang
+        opening = {
+            "greeting": ("您好！我是北碚电商政策助手。", "Hello! I am the Beibei e-commerce policy assistant."),
+            "thanks": ("不客气！还有问题随时问我。", "You're welcome! Ask me anything else about the policy."),
+            "help": ("我是北碚电商政策助手，只依据北碚府发〔2019〕75号文件及其任务分解表回答。",
+                     "I am the Beibei e-commerce policy assistant; I answer from document 北碚府发〔2019〕75号 and its task table only."),
+        }[kind]
+        draft.add(_t(lang, *opening))
+        draft.add("", _t(lang, "我可以帮您：", "I can:"))
+        draft.add(*[
+            _t(lang, "- 测算补贴金额：总部引进（一次性扶持、租房/购房补贴、贡献奖励）、示范基地/示范企业奖励、自建平台、跨境电商；",
+               "- estimate subsidy amounts: headquarters support (one-time, rent, purchase, contribution), demonstration rewards, self-built platforms, cross-border e-commerce;"),
+            _t(lang, "- 判断您的企业可能符合哪些政策、还缺什么条件；", "- tell you which policies your business may meet and what is still missing;"),
+            _t(lang, "- 查询条文原文、牵头单位和责任单位、完成时间和发展目标。", "- quote the clauses, the lead and responsible units, deadlines and targets."),
+        ])
+        draft.add("", _t(lang, "例如：“自建电商平台首年交易额3亿元能拿多少？”“新设区域总部每月房租3万元，租房补贴多少？”",
+                         "For example: “Our self-built platform did CNY 300 million in its first year; how much support can we get?”"))
+        return "policy_answer", None
+
+    # --- what the document does not say ------------------------------------------------------------
+    def _nearest(self, turn: TurnContext, topic: Unspecified | None = None) -> list[str]:
+        """The clauses the question is about: its policies, its lay terms, its named clauses, else the
+        topic's default."""
+        found: list[str] = []
+        for t in turn.reading.topics:
+            found += POLICY_CLAUSES.get(t, [])[:1]
+        for term in self.lexicon.terms_in(turn.text):
+            found += list(term.clauses[:1])
+        if not found:
+            found = [c for c in self._lexical_targets(turn) if c not in ("文件信息",)][:2]
+        if not found and topic is not None:
+            found = list(topic.nearest[:1])
+        if not found:
+            ranked = rank_clauses(turn.text, self.corpus, turn.hits)
+            found = [r.clause_id for r in ranked[:1]]
+        return [c for c in dict.fromkeys(found) if self.corpus.has(c)][:3]
+
+    def _contact_units(self, cids: list[str], topic: Unspecified | None) -> list[str]:
+        if topic is not None and topic.ask != "lead":
+            return [topic.ask]
+        leads = [self.corpus.get(c).lead_unit for c in cids]
+        return list(dict.fromkeys(u for u in leads if u)) or [CONTACT]
+
+    def _unspecified(self, turn: TurnContext, draft: Draft, topic: Unspecified) -> tuple[str, None]:
+        lang = turn.lang
+        cids = self._nearest(turn, topic)
+        draft.add(_t(lang, f"文件没有规定{topic.zh}。", f"The document does not specify {topic.en} (文件没有规定)."))
+        if cids:
+            draft.add("", _t(lang, "与此最接近的条文：", "The nearest clauses:"))
+            for cid in cids:
+                clause = self.corpus.get(cid)
+                quote = self._quote(cid, turn.tokens)
+                draft.add(f"- {_title_of(clause, lang)}{draft.cite(cid, quote)}：“{quote}”")
+        units = self._contact_units(cids, topic)
+        draft.add("", _t(lang, f"具体请咨询{_units(units, lang)}。", f"Please ask {_units(units, lang)}."))
+        return "policy_answer", None
+
+    # --- relation to other documents ---------------------------------------------------------------
+    def _relation(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        lang = turn.lang
+        text = self.corpus.get("前言").text
+        m = re.search(r"《[^》]+》（[^）]*号）", text)
+        basis = m.group(0) if m else ""
+        quote = self._quote("前言", turn.tokens, re.escape(basis) if basis else None)
+        if basis:
+            draft.add(_t(lang, f"本文件是北碚区根据{basis}文件要求制定的实施意见{draft.cite('前言', quote)}。",
+                         f"This document is Beibei District's implementing opinion, issued under {basis} {draft.cite('前言', quote)}."))
+        draft.add(_t(lang, f"前言原文：“{quote}”", f"The preamble reads: “{quote}”"))
+        draft.add("", _t(lang, f"文件没有规定它与市级政策在适用上的其他关系（如能否同时享受市级扶持），请咨询{CONTACT}。",
+                         "The document does not specify how it combines with municipal support (文件没有规定); ask the District Commerce Commission (区商务委)."))
+        return "policy_answer", None
+
+    # --- parts and counts --------------------------------------------------------------------------
+    def _parts(self) -> dict[str, list[Clause]]:
+        parts: dict[str, list[Clause]] = {}
+        for c in self.corpus.clauses:
+            if c.source == "main" and "、" in _part_of(c):
+                parts.setdefault(_part_of(c), []).append(c)
+        return parts
+
+    def _part_named(self, text: str) -> str | None:
+        parts = self._parts()
+        if m := _PART_NUMBER.search(text):
+            word = m.group(1) or m.group(2)
+            number = _PART_WORDS.get(word.lower(), word)
+            return next((p for p in parts if p.startswith(number + "、")), None)
+        if m := _HEADINGS.search(text):
+            heading = "支持政策" if m.group(0) == "扶持政策" else m.group(0)
+            return next((p for p in parts if p.endswith(heading)), None)
+        return None
+
+    def _part(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
+        lang = turn.lang
+        part = self._part_named(turn.text)
+        if part is None:
+            if _ANNEX_WORDS.search(turn.text):
+                return self._annex_overview(turn, draft)
+            return self._structure(turn, draft)
+        clauses = self._parts()[part]
+        draft.add(_t(lang, f"这一部分是“{part}”，共{len(clauses)}条：", f"That part is “{part}”, with {len(clauses)} clauses:"))
+        for c in clauses:
+            quote = self._quote(c.clause_id, turn.tokens)
+            draft.add(f"- {c.clause_id} **{_title_of(c, lang)}**{draft.cite(c.clause_id, quote)}：“{quote}”")
+        return "policy_answer", None
+
+    def _structure(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        lang = turn.lang
+        parts = self._parts()
+        annex = [c for c in self.corpus.clauses if c.source == "annex"]
+        names = "、".join(parts)
+        draft.add(_t(lang, f"正文共{len(parts)}部分：{names}；另附任务分解表（共{len(annex)}项）。",
+                     f"The main text has {len(parts)} parts ({names}), plus a task table with {len(annex)} rows."))
+        for part, clauses in parts.items():
+            first = clauses[0]
+            quote = self._quote(first.clause_id, turn.tokens)
+            titles = "、".join(_title_of(c, lang) for c in clauses)
+            draft.add(f"- **{part}**（{len(clauses)}条）：{titles}{draft.cite(first.clause_id, quote)}")
+        return "policy_answer", None
+
+    def _annex_overview(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        lang = turn.lang
+        annex = [c for c in self.corpus.clauses if c.source == "annex"]
+        title = self.corpus.annex_title or "任务分解表"
+        draft.add(_t(lang, f"附件是{title}，共{len(annex)}项，逐项列出具体任务、任务内容、牵头单位、责任单位和完成时间。",
+                     f"The annex is the task table ({title}): {len(annex)} rows, each with the task, its content, the lead unit, the responsible units and the deadline."))
+        for c in annex:
+            quote = self._quote(c.clause_id, set())
+            draft.add(_t(lang, f"- 第{c.clause_id.split('-')[1]}项 {c.title}（牵头：{c.lead_unit}）{draft.cite(c.clause_id, quote)}",
+                         f"- Row {c.clause_id.split('-')[1]} {_title_of(c, lang)} (lead: {_unit(c.lead_unit or '', lang)}) {draft.cite(c.clause_id, quote)}"))
+        return "policy_answer", None
+
+    def _count(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
+        """"一共有几条支持政策", "主要任务有几项", "任务分解表多少项", "文件有几部分"."""
+        text = turn.text
+        if _ANNEX_WORDS.search(text):
+            return self._numbering(turn, draft)
+        if re.search(r"部分|part", text, re.IGNORECASE) and not _PART_NUMBER.search(text):
+            return self._structure(turn, draft)
+        part = self._part_named(text)
+        if part is None and re.search(r"政策|补贴|扶持|奖励|polic|subsid|support", text, re.IGNORECASE):
+            part = self._part_named("支持政策")
+        if part is None and re.search(r"任务|task", text, re.IGNORECASE):
+            part = self._part_named("主要任务")
+        if part is None:
+            return None
+        return self._part(turn, draft) if self._part_named(text) else self._part_for(turn, draft, part)
+
+    def _part_for(self, turn: TurnContext, draft: Draft, part: str) -> tuple[str, None]:
+        lang = turn.lang
+        clauses = self._parts()[part]
+        draft.add(_t(lang, f"共{len(clauses)}条（“{part}”）：", f"{len(clauses)} in all (part “{part}”):"))
+        for c in clauses:
+            quote = self._quote(c.clause_id, turn.tokens)
+            draft.add(f"- {c.clause_id} **{_title_of(c, lang)}**{draft.cite(c.clause_id, quote)}")
+        return "policy_answer", None
+
+    # --- definitions -------------------------------------------------------------------------------
+    def _definition(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
+        """Quote the sentence that uses the term; the document has no definitions section."""
+        lang = turn.lang
+        m = _DEFINED.search(turn.text)
+        term = (m.group("a") or m.group("b") or "").strip("“”\"' ，,") if m else ""
+        term = re.sub(r"^(?:文件(?:里|中)?(?:说的|讲的|的)?|这个|那个|所谓的?|政策(?:里)?(?:的)?)", "", term)
+        titles = [c.title for c in self.corpus.clauses if c.source == "main" and c.title and len(c.title) >= 4]
+        if term and any(t in term or (len(term) >= 3 and term in t) for t in titles):
+            return None  # "健全工作机制是指什么": a clause by its title, which the clause lookup answers
+        cids = self._nearest(turn)
+        hits: list[tuple[str, str]] = []
+        candidates = cids + [r for c in cids for r in self.corpus.get(c).related]
+        if term and not any(term in self.corpus.get(c).text for c in candidates):
+            candidates = [c.clause_id for c in self.corpus.clauses if c.source == "main" and term in c.text][:2]
+        for cid in candidates:
+            text = self.corpus.get(cid).text
+            if term and term in text:
+                hits.append((cid, self._matching_span(cid, re.escape(term))))
+        if not hits and not cids:
+            return None
+        if hits:
+            cids = list(dict.fromkeys(c for c, _q in hits))
+            draft.add(_t(lang, f"文件没有单独给出“{term}”的定义，条文中的表述是：", f"The document gives no separate definition of “{term}”; the clauses say:"))
+            for cid, quote in hits[:2]:
+                draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
+        else:
+            what = f"“{term}”" if term else "这一概念"
+            draft.add(_t(lang, f"文件没有规定{what}的定义或认定办法。最接近的条文：", f"The document does not define {what} (文件没有规定). The nearest clauses:"))
+            for cid in cids[:2]:
+                quote = self._quote(cid, turn.tokens)
+                draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
+        units = self._contact_units(cids, None)
+        draft.add("", _t(lang, f"具体认定请咨询{_units(units, lang)}。", f"For how it is applied, ask {_units(units, lang)}."))
+        return "policy_answer", None
+
+    # --- a unit's tasks ----------------------------------------------------------------------------
+    def _unit_tasks(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """Lead and responsible roles kept apart: "牵头哪些" lists only what the unit leads."""
+        lang, text = turn.lang, turn.text
+        lead_only = bool(_LEAD_ONLY.search(text)) and not _PART_ONLY.search(text)
+        part_only = bool(_PART_ONLY.search(text)) and not _LEAD_ONLY.search(text)
+        for unit in units_in(text)[:2]:
+            leads = [c for c in self.corpus.clauses if c.source == "main" and c.lead_unit == unit]
+            parts = [c for c in self.corpus.clauses if c.source == "main" and unit in c.responsible_units]
+            shown = []
+            if not part_only:
+                shown.append(("牵头", "leads", leads))
+            if not lead_only:
+                shown.append(("作为责任单位参与", "is a responsible unit for", parts))
+            summary = "；".join(f"{zh}{len(cl)}项" for zh, _en, cl in shown)
+            summary_en = "; ".join(f"{en} {len(cl)}" for _zh, en, cl in shown)
+            draft.add(_t(lang, f"**{unit}**{summary}：", f"**{_unit(unit, lang)}** {summary_en}:"))
+            for zh, en, clauses in shown:
+                for c in clauses:
+                    marks = draft.cite(c.clause_id, self._units_quote(c.clause_id) or self._quote(c.clause_id, set()))
+                    marks += "".join(draft.cite(a, self._units_quote(a) or self._quote(a, set())) for a in c.related)
+                    draft.add(_t(lang, f"- {zh}：{c.clause_id} {_title_of(c, lang)}{marks}", f"- {en}: {c.clause_id} {_title_of(c, lang)} {marks}"))
+                if not clauses:
+                    draft.add(_t(lang, f"- {zh}：无（文件没有安排该单位{zh}的任务）。", f"- {en}: none."))
+        return "policy_answer", None

@@ -1,0 +1,131 @@
+"""The words owners use, as data: what a question asks (asks.yaml), lay vocabulary (vocabulary.yaml) and
+what the document leaves unspecified (unspecified.yaml).
+
+Kept as data under ``corpus/`` so that covering a new kind of question means adding an entry and a test,
+not another branch in the composer. Loaded once per corpus directory and validated on load, so a typo in
+a regex fails at start-up rather than in the middle of an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["AskKind", "Cue", "Lexicon", "Term", "Unspecified", "load_lexicon"]
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+class Cue(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    re: str
+    w: float = 1.0
+
+    @field_validator("re")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        _compile(value)
+        return value
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compile(self.re)
+
+
+class AskKind(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    floor: float = 3.0
+    cues: tuple[Cue, ...] = ()
+
+    def score(self, text: str) -> float:
+        return sum(c.w for c in self.cues if c.pattern.search(text))
+
+
+class Term(BaseModel):
+    """A lay word and the clauses (and subsidy policies) it concerns."""
+
+    model_config = ConfigDict(frozen=True)
+
+    words: str
+    zh: str
+    en: str
+    called: str
+    business: bool = True
+    clauses: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ()
+
+    @field_validator("words")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        _compile(value)
+        return value
+
+    def found_in(self, text: str) -> bool:
+        return bool(_compile(self.words).search(text))
+
+
+class Unspecified(BaseModel):
+    """Something the document does not specify, where to point, and whom to ask."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    zh: str
+    en: str
+    cues: tuple[str, ...]
+    needs: str | None = None
+    nearest: tuple[str, ...] = Field(min_length=1)
+    ask: str = "lead"
+
+    @field_validator("cues")
+    @classmethod
+    def _valid(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            _compile(pattern)
+        return value
+
+    def found_in(self, text: str) -> bool:
+        if not any(_compile(p).search(text) for p in self.cues):
+            return False
+        return self.needs is None or bool(_compile(self.needs).search(text))
+
+
+class Lexicon(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kinds: dict[str, AskKind]
+    terms: tuple[Term, ...]
+    unspecified: tuple[Unspecified, ...]
+
+    def terms_in(self, text: str) -> list[Term]:
+        return [t for t in self.terms if t.found_in(text)]
+
+    def unspecified_in(self, text: str) -> list[Unspecified]:
+        return [u for u in self.unspecified if u.found_in(text)]
+
+
+def _read(path: Path) -> dict:
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(corpus_dir: str | Path) -> Lexicon:
+    base = Path(corpus_dir)
+    asks = _read(base / "asks.yaml")["kinds"]
+    kinds = {name: AskKind(name=name, **spec) for name, spec in asks.items()}
+    terms = tuple(Term(**t) for t in _read(base / "vocabulary.yaml")["terms"])
+    unspecified = tuple(Unspecified(**u) for u in _read(base / "unspecified.yaml")["topics"])
+    return Lexicon(kinds=kinds, terms=terms, unspecified=unspecified)
