@@ -27,10 +27,18 @@ _HEADINGS = re.compile(r"总体要求|主要任务|支持政策|扶持政策|保
 _ANNEX_WORDS = re.compile(r"任务分解表|分解表|附件|附表|task\s+table|annex", re.IGNORECASE)
 _LEAD_ONLY = re.compile(r"牵头|lead", re.IGNORECASE)
 _PART_ONLY = re.compile(r"责任单位|配合|参与|协助|take\s+part|responsible\s+unit|involved", re.IGNORECASE)
+_NOT_LEAD = re.compile(r"不是牵头|非牵头|不牵头|没有牵头|not\s+(?:the\s+)?lead", re.IGNORECASE)
+_NOT_PART = re.compile(r"不是责任单位|非责任单位|not\s+(?:a\s+)?responsible", re.IGNORECASE)
 _DEFINED = re.compile(
     r"^(?:请问|问一下|想问)?(?:文件里|文件中|政策里)?(?:的)?(?P<a>.{1,20}?)(?:到底|具体)?(?:是)?(?:怎么认定|怎么界定|怎么理解|如何认定|如何界定|是什么意思|什么意思|指什么|指的是什么|是指什么|的定义|算不算)"
     r"|(?:什么|啥)(?:样的)?(?:才)?(?:算|叫|是)(?P<b>.{1,20}?)(?:[？?。！!]|$)"
 )
+
+
+def _mentions(text: str, subject: str) -> bool:
+    """Does the clause speak of the subject? Any 2-character piece of it (入驻率 → 入驻) counts."""
+    core = re.sub(r"[的地得了吗呢啊和与及或]", "", subject)
+    return any(core[i : i + 2] in text for i in range(max(1, len(core) - 1)) if len(core[i : i + 2]) == 2)
 
 
 def _part_of(clause: Clause) -> str:
@@ -47,7 +55,8 @@ class FramedAnswers(DocumentAnswers):
         if frame.ask in ("greeting", "thanks", "help"):
             return self._chitchat(turn, draft, frame.ask)
         if frame.ask == "unspecified" and frame.unspecified is not None:
-            return self._unspecified(turn, draft, frame.unspecified)
+            if answer := self._unspecified(turn, draft, frame.unspecified):
+                return answer
         if frame.ask == "relation":
             return self._relation(turn, draft)
         if frame.ask == "section" and (answer := self._part(turn, draft)):
@@ -84,6 +93,8 @@ class FramedAnswers(DocumentAnswers):
         """The clauses the question is about: its policies, its lay terms, its named clauses, else the
         topic's default."""
         found: list[str] = []
+        if topic is not None and topic.prefer == "lexical":
+            found += [c for c in self._lexical_targets(turn) if c not in ("文件信息", "前言")][:2]
         for t in turn.reading.topics:
             found += POLICY_CLAUSES.get(t, [])[:1]
         for term in self.lexicon.terms_in(turn.text):
@@ -103,10 +114,19 @@ class FramedAnswers(DocumentAnswers):
         leads = [self.corpus.get(c).lead_unit for c in cids]
         return list(dict.fromkeys(u for u in leads if u)) or [CONTACT]
 
-    def _unspecified(self, turn: TurnContext, draft: Draft, topic: Unspecified) -> tuple[str, None]:
+    def _unspecified(self, turn: TurnContext, draft: Draft, topic: Unspecified) -> tuple[str, None] | None:
         lang = turn.lang
         cids = self._nearest(turn, topic)
-        draft.add(_t(lang, f"文件没有规定{topic.zh}。", f"The document does not specify {topic.en} (文件没有规定)."))
+        what_zh, what_en = topic.zh, topic.en
+        if topic.subject:
+            subject = topic.subject_in(turn.text)
+            if not subject:
+                return None
+            texts = [self.corpus.get(c).text for c in cids + [r for c in cids for r in self.corpus.get(c).related]]
+            if any(_mentions(t, subject) for t in texts):
+                return None  # "自建平台对投资额有要求吗": the clause does say (附件-11: 项目投资100万元以上)
+            what_zh, what_en = f"对{subject}的要求", f"any requirement on “{subject}”"
+        draft.add(_t(lang, f"文件没有规定{what_zh}。", f"The document does not specify {what_en} (文件没有规定)."))
         if cids:
             draft.add("", _t(lang, "与此最接近的条文：", "The nearest clauses:"))
             for cid in cids:
@@ -239,7 +259,8 @@ class FramedAnswers(DocumentAnswers):
             return None
         if hits:
             cids = list(dict.fromkeys(c for c, _q in hits))
-            draft.add(_t(lang, f"文件没有单独给出“{term}”的定义，条文中的表述是：", f"The document gives no separate definition of “{term}”; the clauses say:"))
+            draft.add(_t(lang, f"文件没有规定“{term}”的具体定义（包括哪些、不包括哪些），条文中的表述是：",
+                         f"The document does not specify a definition of “{term}” (文件没有规定); the clauses say:"))
             for cid, quote in hits[:2]:
                 draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
         else:
@@ -256,8 +277,8 @@ class FramedAnswers(DocumentAnswers):
     def _unit_tasks(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
         """Lead and responsible roles kept apart: "牵头哪些" lists only what the unit leads."""
         lang, text = turn.lang, turn.text
-        lead_only = bool(_LEAD_ONLY.search(text)) and not _PART_ONLY.search(text)
-        part_only = bool(_PART_ONLY.search(text)) and not _LEAD_ONLY.search(text)
+        lead_only = bool(_LEAD_ONLY.search(text)) and not _PART_ONLY.search(text) or bool(_NOT_PART.search(text))
+        part_only = bool(_PART_ONLY.search(text)) and not _LEAD_ONLY.search(text) or bool(_NOT_LEAD.search(text))
         for unit in units_in(text)[:2]:
             leads = [c for c in self.corpus.clauses if c.source == "main" and c.lead_unit == unit]
             parts = [c for c in self.corpus.clauses if c.source == "main" and unit in c.responsible_units]

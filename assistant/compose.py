@@ -200,7 +200,12 @@ class Composer(FramedAnswers):
         names_unit_tasks = bool(units_in(text) and UNIT_TASK_CUE.search(text))
         if names_unit_tasks and not DEADLINE_CUE.search(text):
             return self._unit_tasks(turn, draft)
-        if DEADLINE_CUE.search(text) or LEAD_CUE.search(text) or RESP_CUE.search(text):
+        # "合作社牵头成立了公司，首年成交1亿…能拿多少": a stated 牵头 is not a who-question when the amount
+        # reading has more evidence
+        money_first = frame.ask in ("amount", "eligibility", "match") and frame.scores.get(frame.ask, 0) > frame.scores.get("who", 0)
+        if not money_first and self._asks_like_before(turn):
+            return self._lookup(turn, draft)
+        if not money_first and (DEADLINE_CUE.search(text) or LEAD_CUE.search(text) or RESP_CUE.search(text)):
             if names_unit_tasks and not self._lexical_targets(turn):
                 return self._unit_tasks(turn, draft)
             return self._lookup(turn, draft)
@@ -228,10 +233,21 @@ class Composer(FramedAnswers):
             return self._clarify_which(turn, draft)
         return self._general(turn, draft)
 
+    def _asks_like_before(self, turn: TurnContext) -> bool:
+        """"那乡村旅游那块呢" after "农产品这块哪个部门牵头": the same who/when question about a new subject."""
+        before = turn.state.last_text
+        if not before or not FOLLOWUP_CUE.search(turn.text) or len(turn.text) > 24 or turn.reading.extraction.amounts:
+            return False
+        if not (LEAD_CUE.search(before) or RESP_CUE.search(before) or DEADLINE_CUE.search(before)):
+            return False
+        return bool(self._lexical_targets(turn) or self.lexicon.terms_in(turn.text))
+
     def _frame(self, turn: TurnContext) -> Frame:
         """What this turn asks, weighed against whether it states a figure the calculator can use."""
         _topics, _facts, figures = self._money_request(turn)
-        return read_frame(turn.text, self.lexicon, has_facts=figures, names_policy=bool(turn.reading.topics))
+        about = bool(turn.reading.topics or turn.reading.extraction.amounts or lexical_evidence(turn.text, self.corpus)
+                     or MONEY_CUE.search(turn.text) or TARGET_CUE.search(turn.text))
+        return read_frame(turn.text, self.lexicon, has_facts=figures, names_policy=bool(turn.reading.topics), about_policy=about)
 
     def _money_request(self, turn: TurnContext) -> tuple[list[str], dict[str, Any], bool]:
         """(policies under discussion, facts so far, whether this turn gives something to compute).
@@ -241,7 +257,7 @@ class Composer(FramedAnswers):
         """
         reading, state = turn.reading, turn.state
         topics = [t for t in select_topics(reading, state) if t in MONETARY_POLICIES]
-        followup = assign_followup(reading, topics) if not reading.topics or reading.extraction.unassigned else {}
+        followup = assign_followup(reading, topics, state.facts) if not reading.topics or reading.extraction.unassigned else {}
         own = merge_facts(merge_facts(followup, reading.facts), resolve_unclear(reading, state))
         facts = merge_facts(state.facts, own)
         touched = any(f in own for t in topics for f in (*POLICY_FACTS[t], "usd_cny_rate"))

@@ -37,6 +37,9 @@ from assistant.intent import (
 )
 
 
+_POINTS_BACK = re.compile(r"这项|该项|这个|这条|那项|那条|这一项|它|\bthis\b|\bit\b", re.IGNORECASE)
+
+
 class DocumentAnswers(Quoter):
     """Document questions. The composer supplies ``_general`` (the retrieval answer) as the fallback."""
 
@@ -59,7 +62,9 @@ class DocumentAnswers(Quoter):
         focus = [c for c in turn.state.focus if self.corpus.get(c).source == "main"] or [
             r for c in turn.state.focus for r in self.corpus.get(c).related
         ]
-        if focus and (not targets or (FOLLOWUP_CUE.search(turn.text) and len(turn.text) <= 14)):
+        points_back = bool(_POINTS_BACK.search(turn.text))
+        new_subject = bool(targets) and not set(targets) & set(focus) and not points_back
+        if focus and not new_subject and (not targets or (FOLLOWUP_CUE.search(turn.text) and len(turn.text) <= 14)):
             return list(dict.fromkeys(focus))[:3]
         if targets:
             return targets
@@ -100,7 +105,8 @@ class DocumentAnswers(Quoter):
                         draft.add(_t(lang, f"  - 任务分解表{a.clause_id}所列：牵头单位{a.lead_unit}；责任单位：{_units(a.responsible_units, lang)}。",
                                      f"  - The task table row {a.clause_id} lists: lead {_unit(a.lead_unit or '', lang)}; responsible: {_units(a.responsible_units, lang)}."))
             else:
-                draft.add(_t(lang, f"**{title}**{main_mark}：该条未写明牵头单位和责任单位。", f"**{title}** {main_mark}: this clause names no lead or responsible units."))
+                draft.add(_t(lang, f"文件没有规定“{title}”的牵头单位和责任单位{main_mark}；该条属于保障措施，没有对应的任务分解表行。",
+                             f"The document does not specify lead or responsible units for “{title}” {main_mark} (文件没有规定)."))
             for a in annex:
                 draft.add(self._deadline_line(a, lang))
             if not annex and wants_deadline:
@@ -328,7 +334,7 @@ class DocumentAnswers(Quoter):
         annex = [c for c in self.corpus.clauses if c.source == "annex"]
         dated = next((c for c in annex if c.deadline), None)
         undated = next((c for c in annex if not c.deadline), None)
-        draft.add(_t(lang, "文件本身没有写明有效期或失效时间。文件写明的时间信息：", "The document states no period of validity. What it does state:"))
+        draft.add(_t(lang, "文件没有规定有效期或失效时间。文件写明的时间信息：", "The document does not specify a period of validity (文件没有规定). What it does state:"))
         draft.add(f"- {date}{draft.cite('文件信息', date)}")
         if dated:
             draft.add(_t(lang, f"- 任务分解表中主要任务的完成时间为{dated.deadline}{draft.cite(dated.clause_id, self._quote(dated.clause_id, set()))}。",

@@ -139,7 +139,7 @@ def out_of_scope_reason(text: str) -> str | None:
 # --------------------------------------------------------------------------------------------------
 
 _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("self_built_platform", _rx(r"自建|自己(?:搭|建|做|开发)的?(?:电商|网上)?平台|自己建平台|自主搭建|self[-\s]?built|(?:its|our|their|my)\s+own\s+(?:e-?commerce\s+)?platform|built\s+(?:its|our|their)\s+own")),
+    ("self_built_platform", _rx(r"自建|首年(?:网上)?交易额|网上交易额|自己(?:搭|建|做|开发)的?(?:电商|网上)?(?:平台|商城|网站|APP|小程序)|(?:平台|商城|网站|APP|小程序)(?:是)?(?:我们)?自己(?:开发|搭建|建|做|搭)的|自有(?:电商)?(?:平台|商城)|自己建平台|自主搭建|self[-\s]?built|(?:its|our|their|my)\s+own\s+(?:e-?commerce\s+)?platform|built\s+(?:its|our|their)\s+own")),
     ("cross_border", _rx(r"跨境|cross[-\s]?border")),
     ("hq_office_purchase", _rx(r"购房|买(?:了|下)?(?:个|一[套栋层间])?(?:办公|写字|房|楼)|买办|购买办公|购置|(?:bought|buy(?:ing)?|purchas\w*)\s+(?:an?\s+|the\s+)?office|purchase\s+subsid")),
     ("hq_office_rent", _rx(r"租(?:金|房|了|个|办公|写字楼|赁办公|期)|租用办公|房租|\brent|leas(?:e|ing)")),
@@ -189,7 +189,7 @@ def topics_in(text: str, facts: dict[str, Any] | None = None) -> list[str]:
     for name in facts or {}:
         if name in _FACT_TOPICS:
             found.add(_FACT_TOPICS[name])
-    if _HQ_GENERIC.search(text) and not found & set(HQ_FAMILY):
+    if _HQ_GENERIC.search(text) and not found & set(HQ_FAMILY) and "talent" not in found:
         found.update(HQ_FAMILY)
     order = list(MONETARY_POLICIES) + ["talent"]
     return [pid for pid in order if pid in found]
@@ -199,10 +199,10 @@ def topics_in(text: str, facts: dict[str, Any] | None = None) -> list[str]:
 # Cues
 # --------------------------------------------------------------------------------------------------
 
-LEAD_CUE = _rx(r"牵头|谁负责|who\s+(?:is\s+)?responsible|who\s+(?:handles|manages|runs)|哪个(?:单位|部门)|哪些部门|归谁管|谁管|找哪个部门|找谁|主管部门|负责部门|负责单位|which\s+(?:department|bureau|unit|agency|office)|who\s+leads|\bleads?\b|in\s+charge")
+LEAD_CUE = _rx(r"牵头|谁负责|角色|分工|职责|who\s+(?:is\s+)?responsible|who\s+(?:handles|manages|runs)|哪个(?:单位|部门)|哪些部门|归谁管|谁管|找哪个部门|找谁|主管部门|负责部门|负责单位|which\s+(?:department|bureau|unit|agency|office)|who\s+leads|\bleads?\b|in\s+charge")
 RESP_CUE = _rx(r"责任单位|配合单位|参与单位|协同单位|responsible\s+units?|which\s+units|departments\s+involved")
 DEADLINE_CUE = _rx(r"完成时间|完成时限|完成期限|(?:什么|啥|哪)(?:个)?(?:时候|时间|年)(?:之?前)?(?:要)?完成|何时完成|截止(?:时间|日期)|deadline|due\s+date|completion|be\s+completed")
-UNIT_TASK_CUE = _rx(r"牵头(?:了|的)?(?:哪|什么|啥|几|多少)|(?:哪|什么|啥|几)(?:项|些|个)?(?:工作|任务|事)|leads?\s+(?:which|what)|负责(?:哪|什么|啥)|参与(?:的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?")
+UNIT_TASK_CUE = _rx(r"牵头(?:了|的)?(?:哪|什么|啥|几|多少)|(?:哪|什么|啥|几)(?:项|些|个)?(?:工作|任务|事)|(?:任务|工作|事项)(?:有|是)?(?:哪些|哪几|什么)|哪几项|哪些项|是哪几|有哪几|leads?\s+(?:which|what)|负责(?:哪|什么|啥)|参与(?:的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?")
 _SOURCES = r"(?:附件|任务分解表|分解表|附表|annex|task\s+table)"
 DISCREPANCY_CUE = _rx(
     rf"(?:正文|主文|原文|main\s+text).{{0,30}}{_SOURCES}|{_SOURCES}.{{0,30}}(?:正文|主文|main\s+text)"
@@ -214,7 +214,7 @@ TABLE_STRUCTURE_CUE = _rx(r"(?:任务分解表|分解表|附件|task\s+table|ann
 SECTION_CUE = _rx(r"(总体要求|主要任务|支持政策|保障措施)(?:.{0,6})(?:有哪些|是什么|包括|有什么|有几|哪几)")
 VALIDITY_CUE = _rx(r"有效期|还有效|是否有效|仍然有效|到期|失效|废止|过期|还能用|还适用|还执行|still\s+(?:valid|in\s+force|apply)|expire|valid\s+until")
 APPLY_CUE = _rx(r"怎么申请|如何申请|申请流程|申请材料|申报|去哪(?:里)?申请|找谁申请|办理流程|how\s+(?:do|can)\s+(?:we|I)\s+apply|how\s+to\s+apply|application\s+process")
-TARGET_CUE = _rx(r"目标|多少家|几家|多少个|几个|好多家|培育.{0,8}(?:多少|几)|要达到|达到多少|搞到多少|要搞到|突破多少|量化|年份节点|打造成|targets?|goals?")
+TARGET_CUE = _rx(r"目标|多少家|几家|多少个|几个|好多家|培育.{0,8}(?:多少|几)|要达到|达到多少|搞到多少|要搞到|突破多少|量化|年份节点|打造成|targets?|goals?|reach\w*\s+by|by\s+2022|到2022年")
 META_CUE = _rx(
     r"文号|文件号|北碚府发|几号文|印发|发文(?:机关|单位)?|成文|主送|下发(?:给|到)|发给(?:哪些|谁)|哪(?:天|一天)(?:发|印|出)|"
     r"(?:什么|啥)时候(?:发|印|出台)|发布(?:时间|日期)|哪个单位(?:发|印)|落款|\bissued\b|document\s+number|issuing"
@@ -431,6 +431,7 @@ class State:
     last_type: str | None = None
     turns: int = 0
     unclear: list[tuple[str, str, str, Any]] = field(default_factory=list)  # figures the last turn asked about
+    last_text: str = ""  # the previous message as read: a follow-up "那乡村旅游呢" asks the same kind of question
 
 
 def select_topics(reading: Reading, state: State) -> list[str]:
@@ -455,21 +456,42 @@ def merge_facts(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def assign_followup(reading: Reading, topics: list[str]) -> dict[str, Any]:
-    """Place a bare figure or level of a follow-up ("那5亿呢", "是国家级的") on the policy under discussion."""
+def assign_followup(reading: Reading, topics: list[str], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Place a bare figure or level of a follow-up ("那5亿呢", "是国家级的") on the policy under discussion.
+
+    Only one figure is placed: two different bare figures cannot be told apart, so neither is guessed.
+    The figure keeps its period (每月 → ×12 for rent) and ordinal (a second year's volume is not the first
+    year's); a continuing series of yearly contributions extends the one already given.
+    """
     facts: dict[str, Any] = {}
     drivers = [DRIVING_FACTS[t][0] for t in topics if t in DRIVING_FACTS and t != "hq_establishment"]
     amounts = reading.extraction.unassigned
-    if amounts and len(drivers) >= 1:
+    figures = reading.extraction.figures
+    if amounts and drivers:
         field_name = drivers[0]
+        info = [figures.get(a.start, (None, None)) for a in amounts]
+        if field_name == "annual_local_contribution_yuan" and all(o is not None for _p, o in info):
+            earlier = (previous or {}).get(field_name)
+            earlier = earlier if isinstance(earlier, list) else []
+            ordinals = [o for _p, o in info]
+            if ordinals == list(range(len(earlier) + 1, len(earlier) + 1 + len(amounts))):
+                facts[field_name] = (earlier + [a.value for a in amounts])[:5]
+            return facts
+        if len({(a.value, a.currency) for a in amounts}) > 1:
+            return facts
         amount = amounts[-1]
+        period, ordinal = info[-1]
         if field_name == "cross_border_retail_usd":
             field_name = "cross_border_retail_usd" if amount.currency == "USD" else "cross_border_retail_cny"
         if field_name.startswith("demo_"):
             return facts
         if amount.currency == "USD" and field_name != "cross_border_retail_usd":
             return facts
-        facts[field_name] = amount.value
+        if field_name == "platform_first_year_online_transactions_yuan" and ordinal not in (None, 1):
+            return facts  # "第二年做到3亿": not the first year's volume
+        if field_name == "annual_local_contribution_yuan":
+            return facts  # a bare yearly figure without its year is not placed
+        facts[field_name] = amount.value * 12 if period == "month" else amount.value
     if reading.extraction.level:
         for t in topics:
             if t in ("demo_base", "demo_enterprise"):
@@ -503,10 +525,11 @@ def replay(history: list["Turn"], max_turns: int = 8) -> State:
     for turn in history[-max_turns:]:
         reading = read_message(turn.message, state.topics)
         topics = select_topics(reading, state)
-        facts = merge_facts(assign_followup(reading, topics), reading.facts)
+        facts = merge_facts(assign_followup(reading, topics, state.facts), reading.facts)
         facts = merge_facts(resolve_unclear(reading, state), facts)
         state.facts = merge_facts(state.facts, facts)
         state.unclear = list(reading.extraction.unclear)
+        state.last_text = reading.text
         if reading.topics or facts:
             state.topics = [t for t in topics if t in MONETARY_POLICIES + ("talent",)]
         response = turn.response

@@ -85,6 +85,17 @@ class Unspecified(BaseModel):
     needs: str | None = None
     nearest: tuple[str, ...] = Field(min_length=1)
     ask: str = "lead"
+    prefer: str | None = None  # "lexical": the clauses the question names beat its policies (targets)
+    subject: str | None = None  # regex naming what is asked about; unspecified only if the clauses omit it
+
+    def subject_in(self, text: str) -> str | None:
+        if not self.subject:
+            return None
+        m = _compile(self.subject).search(text)
+        if not m:
+            return None
+        found = next((g for g in m.groups() if g), "")
+        return re.sub(r"^(?:文件|政策|这个|那个|园区的?|企业的?)", "", found).strip() or None
 
     @field_validator("cues")
     @classmethod

@@ -281,7 +281,7 @@ _CUES: list[tuple[str, str]] = [
     (r"注册资[金本]|registered\s+capital", "capital"),
     (r"线上年销售收入|年销售收入|线上销售收入|销售收入|annual\s+(?:online\s+)?sales|online\s+sales\s+revenue", "hq_sales"),
     (r"零售交易额|零售额|零售|retail", "retail"),
-    (r"交易额|成交额|交易量|卖了|卖出|销售额|营业额|流水|GMV|transactions?|turnover|sales", "sales"),
+    (r"交易额|成交额|成交|交易量|卖了|卖出|销售额|营业额|流水|GMV|transactions?|turnover|sales", "sales"),
     (r"月租金|每月租金|月租|房租每月|monthly\s+rent|rent\s+per\s+month", "month_rent"),
     (r"年租金|每年租金|租金|房租|租了|租用办公|租(?:个|间|套)?(?:办公|写字楼)|\brent(?:ing|ed|s)?|leas(?:e|ing|ed)", "rent"),
     (r"购买|购房|购置|买了|买下|买|总价|房价|bought|buy(?:ing)?|purchas(?:e|ed|ing)", "purchase"),
@@ -289,10 +289,10 @@ _CUES: list[tuple[str, str]] = [
     (r"项目投资|投资|投入|invest(?:ment|ed)?", "investment"),
     (r"办公楼|办公用房|办公室|写字楼|office", "office"),
     # weak cues: the policy's name next to a bare figure ("跨境电商2.1亿美元", "自建平台6亿")
-    (r"跨境(?:电商|电子商务)?|cross[-\s]?border", "retail"),
-    (r"自建(?:电商|电子商务)?平台|self[-\s]?built\s+platform", "sales"),
+    (r"跨境(?:电商|电子商务)?|cross[-\s]?border", "retail_weak"),
+    (r"自建(?:电商|电子商务)?平台|self[-\s]?built\s+platform", "sales_weak"),
     (
-        r"补贴|补助|补帖|扶持|奖励|奖金|奖|资助|能拿|拿到|拿|给予|给|批准|批|获得|得到|发放|领|说成|说|写|回答|答|开头|"
+        r"补贴|补助|补帖|补(?!充)|扶持|奖励|奖金|奖|资助|能拿|拿到|拿|给予|给|批准|批|获得|得到|发放|领|说成|说|写|回答|答|开头|"
         r"提高到|改成|变成|乘以|翻倍|目标|突破|subsid(?:y|ies)|grant|reward|award|bonus|say|said",
         "claim",
     ),
@@ -364,7 +364,11 @@ _NOT_NEW_HQ = re.compile(r"(?:不是|并非|不属于)(?:新设|新成立)|not\s
 _BOOL_FACTS: list[tuple[str, re.Pattern, re.Pattern]] = [
     (
         "registered_in_beibei",
-        re.compile(r"(?:不|没有?|未|并非)(?:是)?(?:在|于)?北碚(?:区)?(?:注册|登记)|注册(?:地)?(?:在|于)?(?:外地|外区|其他区|区外)|not\s+registered\s+in\s+Beibei", re.IGNORECASE),
+        re.compile(
+            r"(?:不|没有?|未|并非)(?:是)?(?:在|于)?北碚(?:区)?(?:注册|登记)|注册(?:地)?(?:在|于)?(?:外地|外区|外省|其他区|区外|境外|国外|香港|澳门|台湾|海外|"
+            r"渝北|渝中|江北|南岸|沙坪坝|九龙坡|大渡口|巴南|璧山|江津|合川|永川|两江新区(?!水土|蔡家)|上海|深圳|北京|成都|杭州|广州)|"
+            r"(?:在|于)(?:渝北|渝中|江北|南岸|沙坪坝|九龙坡|大渡口|巴南|璧山|江津|合川|永川|外地|外省|香港|上海|深圳|北京|成都|杭州|广州)(?:区)?注册|"
+            r"not\s+registered\s+in\s+Beibei|registered\s+(?:in|at)\s+(?!Beibei)(?:[A-Z][a-z]+)", re.IGNORECASE),
         re.compile(r"(?:在|于)北碚(?:区)?(?:注册|登记)|注册(?:地)?(?:在|于)北碚|北碚(?:区)?注册的|registered\s+in\s+Beibei", re.IGNORECASE),
     ),
     (
@@ -374,7 +378,7 @@ _BOOL_FACTS: list[tuple[str, re.Pattern, re.Pattern]] = [
     ),
     (
         "sales_in_statistics",
-        re.compile(r"(?:没有|没|未|尚未|还没有?|不)(?:数据)?入统|not\s+(?:yet\s+)?(?:in|included\s+in)\s+(?:the\s+)?statistics", re.IGNORECASE),
+        re.compile(r"(?:没有|没|未|尚未|还没有?|不)(?:数据)?入统|(?:没有?|未|尚未|还没有?|不在)(?:进|纳入|进入|列入)?(?:统计|统计口径)|not\s+(?:yet\s+)?(?:in|included\s+in)\s+(?:the\s+)?statistics", re.IGNORECASE),
         re.compile(r"入统|included\s+in\s+(?:the\s+)?statistics", re.IGNORECASE),
     ),
 ]
@@ -408,6 +412,7 @@ class Extraction:
     # figures that could not be bound with confidence: (field, what is unclear, the figure as written).
     # The composer asks about these instead of computing (never a guess).
     unclear: list[tuple[str, str, str, Decimal]] = field(default_factory=list)
+    figures: dict[int, tuple[str | None, int | None]] = field(default_factory=dict)  # start → (period, ordinal)
 
 
 def _segment(text: str, pos: int) -> tuple[int, int]:
@@ -476,7 +481,8 @@ def _field_for(kind: str, amount: Amount, text: str, topics: set[str]) -> str | 
 # What a figure measures is decided by more than its cue word: its period (per month / per year), its
 # ordinal (the first year or a later one), its scope (cross-border or domestic), and whether it is the
 # subsidy itself or a threshold being asked about rather than a fact about the business.
-_PERIOD_MONTH = re.compile(r"每个?月|月(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*月|一个月|per\s+month|monthly|a\s+month|/\s*mo\b", re.IGNORECASE)
+_PERIOD_MONTH = re.compile(r"每个?月|平均每?月|月(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*月|一个月|per\s+month|monthly|a\s+month|/\s*mo\b", re.IGNORECASE)
+_ONE_MONTH = re.compile(r"上个?月|这个?月|本月|当月|last\s+month|this\s+month", re.IGNORECASE)
 _PERIOD_YEAR = re.compile(r"每年|年(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*年|一年|全年|per\s+(?:year|annum)|annual(?:ly)?|yearly|a\s+year|/\s*yr\b", re.IGNORECASE)
 _ORDINAL = re.compile(
     r"(?:第\s*(?P<n>[一二两三四五六七八九十\d]{1,3})\s*(?:个)?年(?:度)?|(?P<first>首年|头一?年|第一年|头年|first[-\s]year|(?:in\s+)?year\s*(?:one|1)\b)"
@@ -484,8 +490,15 @@ _ORDINAL = re.compile(
     re.IGNORECASE,
 )
 _DOMESTIC = re.compile(r"国内|境内|内贸|内销|domestic", re.IGNORECASE)
-_CLAIM_AFTER = re.compile(r"\s*(?:元|块)?(?:的)?(?:一次性)?(?:财政)?(?:补贴|补助|扶持|奖励|奖金|资助|subsid|grant|reward|support)", re.IGNORECASE)
-_THRESHOLD_ASKED = re.compile(r"门槛|标准|要求|起步|最低|至少要|必须|得达到|要达到|需达到|threshold|minimum|required", re.IGNORECASE)
+_CLAIM_AFTER = re.compile(
+    r"\s*(?:元|块)?(?:的)?(?:一次性|产业|财政|购房|租房|专项|政策)*(?:补贴|补助|扶持|奖励|奖金|资助|subsid|grant|reward|support)", re.IGNORECASE)
+_THRESHOLD_ASKED = re.compile(
+    r"门槛|标准|要求|起步|最低|至少要|必须|得达到|要达到|需达到|够不够|到没到|达没达到|过没过|够线|(?:那|这)条线|的线|threshold|minimum|required", re.IGNORECASE)
+_THRESHOLD_QUESTION = re.compile(r"够不够|到没到|达没达到|过没过|那条线|这条线", re.IGNORECASE)
+_NOT_RETAIL = re.compile(r"B2B|批发|一般贸易|大宗|to\s*B\b", re.IGNORECASE)
+_RETAIL = re.compile(r"零售|B2C|retail", re.IGNORECASE)
+_HOW_COUNTED = re.compile(r"怎么算|如何算|从.{0,15}算|起算|是指|指什么|什么意思|怎么认定|如何认定|怎么理解|how\s+is\b.{0,30}\b(?:counted|measured|defined)", re.IGNORECASE)
+_SERIES_MARK = re.compile(r"每年|年均|连续|前\s*[\d一二两三四五]\s*年|各年|\d\s*年(?:都|均)|per\s+year|a\s+year|annual|each\s+year|every\s+year", re.IGNORECASE)
 _PERSONAL = re.compile(r"我|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
 _PERIOD_FIELDS = {  # fields whose figure has a period; the calculator wants the yearly (or first-year) one
     "office_annual_rent_yuan", "online_annual_sales_yuan", "annual_local_contribution_yuan",
@@ -520,6 +533,24 @@ def _ordinal(text: str, seg_start: int, amount: Amount) -> int | None:
     return int(value) if value is not None and value == value.to_integral_value() else None
 
 
+def _cue_before(text: str, amount: Amount) -> str | None:
+    """The last measure cue anywhere before the figure ("贡献，第1年80万": 贡献 names the series)."""
+    kinds = [_CUE_KIND[m.lastgroup] for m in _CUE_RE.finditer(text, 0, amount.start)]  # type: ignore[index]
+    kinds = [k for k in kinds if k != "claim"]
+    return kinds[-1] if kinds else None
+
+
+def _award_amounts() -> frozenset[Decimal]:
+    """Every amount a policy awards: a figure equal to one, named right after its policy, is the award."""
+    from assistant import calculator as c
+
+    names = ("HQ_AWARD", "PURCHASE_CAP", "RENT_CAP", "PLATFORM_AWARD_LOW", "PLATFORM_AWARD_HIGH", "CROSS_BORDER_AWARD")
+    values = {getattr(c, n) for n in names if hasattr(c, n)}
+    for table in ("DEMO_BASE_AWARD", "DEMO_ENTERPRISE_AWARD"):
+        values.update(getattr(c, table, {}).values())
+    return frozenset(Decimal(v) for v in values)
+
+
 def _scope(segment: str) -> str | None:
     if _CROSS_BORDER.search(segment):
         return "cross_border"
@@ -549,12 +580,19 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
             continue
         if _CLAIM_AFTER.match(text, partner.end):
             continue  # "那30万扶持要交税吗": the subsidy itself, never a fact about the business
-        if _QUESTION_CLAUSE.search(clause) and _THRESHOLD_ASKED.search(clause) and not _PERSONAL.search(clause):
+        if (_QUESTION_CLAUSE.search(clause) or _THRESHOLD_QUESTION.search(clause)) and _THRESHOLD_ASKED.search(clause) \
+                and not _PERSONAL.search(clause):
             continue  # "门槛是不是1亿": a threshold being asked about
         ordinal = _ordinal(text, seg_start, amount)
+        period = _period(text, seg_start, amount, seg_end)
+        out.figures[amount.start] = (period, ordinal)
         kind = _cue_for(text, partner, [a for a in amounts if a is not partner and a is not amount])
-        if kind is None and ordinal is not None and last_kind is not None:
-            kind = last_kind  # "第一年贡献100万，第二年120万": the series continues
+        if kind is None and ordinal is not None:
+            kind = last_kind or _cue_before(text, amount)  # "贡献，第1年80万，第2年120万": the series continues
+        if kind in ("retail_weak", "sales_weak"):
+            if amount.value in _award_amounts():
+                continue  # "自建平台30万和示范企业10万": a policy's award named next to its policy
+            kind = kind.removesuffix("_weak")
         if kind is None:
             out.unassigned.append(amount)
             continue
@@ -582,9 +620,13 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         if name in CNY_FIELDS and amount.currency == "USD":
             out.notes.append(f"“{amount.raw}”是美元金额，该项以人民币计，未用于测算。")
             continue
-        period = "month" if kind == "month_rent" else _period(text, seg_start, amount, seg_end)
-        if name in _PERIOD_FIELDS and period == "month" and kind not in ("rent", "month_rent"):
-            out.unclear.append((name, "monthly", amount.raw, amount.value))  # 12 × a month is a guess for sales or contributions
+        if kind == "month_rent":
+            period = "month"
+        if name in _PERIOD_FIELDS and period == "month" and _ONE_MONTH.search(clause):
+            out.unclear.append((name, "monthly", amount.raw, amount.value))  # one month's figure: 12 × it is a guess
+            continue
+        if name in ("cross_border_retail_usd", "cross_border_retail_cny") and _NOT_RETAIL.search(text) and not _RETAIL.search(text):
+            out.unclear.append((name, "not_retail", amount.raw, amount.value))  # B2B is not 零售 (三(五))
             continue
         if name == "office_annual_rent_yuan" and period is None and kind == "rent":
             out.unclear.append((name, "period", amount.raw, amount.value))  # 房租3万: a month's or a year's?
@@ -597,6 +639,9 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         if kind == "month_rent" or (name == "office_annual_rent_yuan" and period == "month"):
             value = value * 12
             out.notes.append(f"按月租金{format_cn_amount(amount.value)}×12个月折算年租金{format_cn_amount(value)}。")
+        elif name in _PERIOD_FIELDS and period == "month":
+            value = value * 12  # "每月/月均2500万": every month of the year, so the year is exactly 12 times it
+            out.notes.append(f"按每月{format_cn_amount(amount.value, amount.currency)}×12个月折算全年{format_cn_amount(value, amount.currency)}。")
         note, span = None, None
         if amount.range_part == "low" and partner.range_part == "high":
             span = (value, partner.value * 12 if value != amount.value else partner.value)
@@ -625,13 +670,26 @@ def _place_contributions(text: str, contributions: list[tuple[int | None, Decima
     """One figure, or a series in year order (第1年…第5年, 2020年…2024年)."""
     if not contributions:
         return
-    if all(o is not None for o, _v in contributions) and len({o for o, _v in contributions}) == len(contributions):
+    shown = "、".join(format_cn_amount(v) for _o, v in contributions)
+    ordinals = [o for o, _v in contributions if o is not None]
+    if ordinals:
+        # Years must be 1, 2, 3… (or consecutive calendar years) and one figure each; anything else is asked.
+        if len(ordinals) != len(contributions) or len(set(ordinals)) != len(ordinals):
+            out.unclear.append(("annual_local_contribution_yuan", "series", shown, contributions[0][1]))
+            return
         contributions = sorted(contributions, key=lambda ov: ov[0] or 0)
         first = contributions[0][0] or 0
-        if first < 1000 and first != 1:
-            out.unclear.append(("annual_local_contribution_yuan", "series", "、".join(format_cn_amount(v) for _o, v in contributions), contributions[0][1]))
-            return  # a series that starts at year 3 leaves years 1–2 unknown
+        consecutive = [o for o, _v in contributions] == list(range(first, first + len(contributions)))
+        if (first < 1000 and first != 1) or not consecutive:
+            out.unclear.append(("annual_local_contribution_yuan", "series", shown, contributions[0][1]))
+            return
+        out.facts["annual_local_contribution_yuan"] = [v for _o, v in contributions][:5]
+        return
     values = [v for _o, v in contributions]
+    if len(values) == 1 and not _SERIES_MARK.search(text):
+        # "去年贡献了300万": one year's figure; which year of the five it is decides the rate
+        out.unclear.append(("annual_local_contribution_yuan", "which_year", shown, values[0]))
+        return
     if len(values) == 1:
         years = _CONTRIBUTION_YEARS.search(text)
         count = parse_numeral(years.group("n")) if years else None
@@ -656,7 +714,8 @@ def _place_words(text: str, out: Extraction) -> None:
         if name not in out.facts and (m := pattern.search(text)):
             out.facts[name] = _level(m.group("lvl"), out)
     if "demo_base_level" not in out.facts and "demo_enterprise_level" not in out.facts:
-        if m := _BARE_LEVEL.match(text.strip()):
+        bare = re.sub(rf"[，,、]?\s*(?:而)?(?:不是|并非|不属于)\s*{_LEVEL.replace('?P<lvl>', '?:')}(?:的)?", "", text.strip())
+        if m := _BARE_LEVEL.match(bare):
             out.level = _level(m.group("lvl"), out)
     if _NOT_NEW_HQ.search(text):
         out.facts["new_hq_type"] = "none"
@@ -672,7 +731,10 @@ def _place_words(text: str, out: Extraction) -> None:
         elif (m := positive.search(text)) and not _QUESTION_CLAUSE.search(_clause_at(text, m.start())):
             out.facts[name] = True
     for pattern in _YEARS_IN_OPERATION:
-        if (m := pattern.search(text)) and (years := _years(m)) is not None:
+        m = pattern.search(text)
+        if m and re.match(r"\s*以上", text[m.end():]) and not _PERSONAL.search(text) and _HOW_COUNTED.search(text):
+            continue  # "正常经营1年以上，从哪天算": the condition quoted, not the owner's years
+        if m and (years := _years(m)) is not None:
             out.facts["years_in_operation"] = years
             break
     for i, pattern in enumerate(_RENT_YEARS):

@@ -65,21 +65,22 @@ def read_frame(
     *,
     has_facts: bool = False,
     names_policy: bool = False,
+    about_policy: bool = False,
 ) -> Frame:
     """Score every kind and keep the best one that reaches its floor.
 
     ``has_facts``: the message states a figure or condition bound to a policy (a calculation is possible);
-    ``names_policy``: it names a subsidy policy.
+    ``names_policy``: it names a subsidy policy; ``about_policy``: it names anything the document is about
+    (then "谢谢，那跨境呢" is a question, not chit-chat).
     """
     scores = {name: kind.score(text) for name, kind in lexicon.kinds.items()}
     unspecified = lexicon.unspecified_in(text)
     if unspecified:
         scores["unspecified"] = 4.5
     terms = tuple(lexicon.terms_in(text))
-    short = len(text.strip()) <= 16
     # Chit-chat only when the message is chit-chat and nothing else.
-    for name in ("greeting", "thanks"):
-        if scores.get(name) and not short:
+    for name in ("greeting", "thanks", "help"):
+        if scores.get(name) and (about_policy or names_policy or terms or len(text.strip()) > 40):
             scores[name] = 0.0
     if has_facts:
         # A stated figure is there to be used: "首年交易额3亿，能同时拿吗" is a calculation with a note.
