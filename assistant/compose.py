@@ -257,7 +257,10 @@ class Composer(FramedAnswers):
         """
         reading, state = turn.reading, turn.state
         topics = [t for t in select_topics(reading, state) if t in MONETARY_POLICIES]
-        followup = assign_followup(reading, topics, state.facts) if not reading.topics or reading.extraction.unassigned else {}
+        # A loose figure goes to the policy under discussion only when that policy is unambiguous: a real
+        # follow-up ("那5亿呢"), or one policy named. With several (the HQ family) it would be a guess.
+        single = len([t for t in topics if t != "hq_establishment"]) == 1
+        followup = assign_followup(reading, topics, state.facts) if not reading.topics or (reading.extraction.unassigned and single) else {}
         own = merge_facts(merge_facts(followup, reading.facts), resolve_unclear(reading, state))
         facts = merge_facts(state.facts, own)
         touched = any(f in own for t in topics for f in (*POLICY_FACTS[t], "usd_cny_rate"))
@@ -346,6 +349,13 @@ class Composer(FramedAnswers):
                 for it in items
             ]
 
+        used = {v for v in facts.values() if isinstance(v, Decimal)}
+        loose = [a for a in turn.reading.extraction.unassigned if a.value not in used and a.value * 12 not in used]
+        if assumed and loose:
+            # a figure we could not bind while a side condition would be assumed: it may be that very
+            # condition ("线上月销800万"), so ask instead of assuming
+            return self._ask_loose(turn, draft, topics, loose)
+        draft.add(self._verdict(lang, items, assumed), "")
         draft.add(_t(lang, "**测算结果**", "**Estimate**"), "")
         for item in items:
             self._item_lines(turn, draft, item, assumed.get(item.policy_id, {}), stated)
@@ -370,6 +380,40 @@ class Composer(FramedAnswers):
         lead_units = list(dict.fromkeys(POLICY_UNITS[it.policy_id][0] for it in items))
         draft.add("", _t(lang, f"办理和确认请联系牵头单位：{_units(lead_units, lang)}。", f"To apply or confirm, contact the lead unit: {_units(lead_units, lang)}."))
         return "calculation", result
+
+    @staticmethod
+    def _verdict(lang: str, items: list[CalculationItem], assumed: dict[str, dict[str, Any]]) -> str:
+        """The first sentence: 能 / 不能 / 可能 (naming what is missing), with the amount."""
+        parts = []
+        for it in items:
+            title = POLICY_TITLES_EN[it.policy_id] if lang == "en" else it.title
+            if it.status == "eligible":
+                amount = _money(it.amount_yuan or "0", lang)
+                most = _t(lang, "最高", "at most ") if it.is_upper_bound else ""
+                if assumed.get(it.policy_id) and set(assumed[it.policy_id]) - {"new_hq_type"}:
+                    conds = "、".join(CONDITION_TEXT[n][0] for n in assumed[it.policy_id] if n in CONDITION_TEXT)
+                    conds_en = "; ".join(CONDITION_TEXT[n][1] for n in assumed[it.policy_id] if n in CONDITION_TEXT)
+                    parts.append(_t(lang, f"可能：{title}{most}{amount}，前提是还满足{conds}", f"Possibly: {title}, {most}{amount}, if you also meet: {conds_en}"))
+                elif assumed.get(it.policy_id):
+                    parts.append(_t(lang, f"可能：{title}{most}{amount}，前提是属于新设立的电商区域总部等", f"Possibly: {title}, {most}{amount}, if you are a newly established e-commerce HQ"))
+                else:
+                    parts.append(_t(lang, f"能：{title}{most}{amount}", f"Yes: {title}, {most}{amount}"))
+            elif it.status == "not_eligible":
+                reason = "；".join(it.conditions_unmet)
+                parts.append(_t(lang, f"不能：{title}（{reason}）", f"No: {title} ({reason})"))
+            else:
+                asks = "、".join(_label(f) for f in it.missing_facts)
+                parts.append(_t(lang, f"还不能确定：{title}（尚需{asks}）", f"Not yet decidable: {title} (still needed: {asks})"))
+        return ("；" if lang != "en" else "; ").join(parts) + _t(lang, "。", ".")
+
+    def _ask_loose(self, turn: TurnContext, draft: Draft, topics: list[str], loose: list[Any]) -> tuple[str, None]:
+        lang = turn.lang
+        raw = "、".join(a.raw for a in loose[:3])
+        draft.add(_t(lang, f"您提到的“{raw}”是指哪一项数字（例如线上年销售收入、首年网上交易额、年租金）？是全年的还是每月的？请说明后我再测算。",
+                     f"What does “{raw}” measure (annual online sales, first-year platform volume, annual rent …), and is it per year or per month? Please tell me and I will estimate."))
+        draft.add("", _t(lang, "政策原文：", "What the policy says:"))
+        self._rule_quotes(turn, draft, topics)
+        return "clarification", None
 
     def _range_matters(self, low: CalculationResult, data: dict[str, Any], spans: dict, topics: list[str]) -> bool:
         """Does the top of a stated range ("1-3亿美元") change any outcome? Then the range cannot be answered."""

@@ -144,7 +144,7 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("hq_office_purchase", _rx(r"购房|买(?:了|下)?(?:个|一[套栋层间])?(?:办公|写字|房|楼)|买办|购买办公|购置|(?:bought|buy(?:ing)?|purchas\w*)\s+(?:an?\s+|the\s+)?office|purchase\s+subsid")),
     ("hq_office_rent", _rx(r"租(?:金|房|了|个|办公|写字楼|赁办公|期)|租用办公|房租|\brent|leas(?:e|ing)")),
     ("hq_contribution_reward", _rx(r"贡献|纳税|contribution")),
-    ("hq_establishment", _rx(r"一次性产业扶持|产业扶持资金|注册资[金本]|线上年销售收入|入统|registered\s+capital")),
+    ("hq_establishment", _rx(r"一次性产业扶持|产业扶持资金|注册资[金本]|线上年销售收入|入统|正常经营|registered\s+capital")),
     ("demo_base", _rx(r"示范基地|示范园区|孵化基地|电商楼宇|demonstration\s+(?:base|park|zone)")),
     ("demo_enterprise", _rx(r"示范企业|示范创建|demonstration\s+(?:enterprise|company|firm)")),
     ("talent", _rx(r"人才|落户(?!北碚|在北碚|到北碚)|子女入学|孩子上学|上学|医疗|出入境|居留|talent")),
@@ -202,7 +202,7 @@ def topics_in(text: str, facts: dict[str, Any] | None = None) -> list[str]:
 LEAD_CUE = _rx(r"牵头|谁负责|角色|分工|职责|who\s+(?:is\s+)?responsible|who\s+(?:handles|manages|runs)|哪个(?:单位|部门)|哪些部门|归谁管|谁管|找哪个部门|找谁|主管部门|负责部门|负责单位|which\s+(?:department|bureau|unit|agency|office)|who\s+leads|\bleads?\b|in\s+charge")
 RESP_CUE = _rx(r"责任单位|配合单位|参与单位|协同单位|responsible\s+units?|which\s+units|departments\s+involved")
 DEADLINE_CUE = _rx(r"完成时间|完成时限|完成期限|(?:什么|啥|哪)(?:个)?(?:时候|时间|年)(?:之?前)?(?:要)?完成|何时完成|截止(?:时间|日期)|deadline|due\s+date|completion|be\s+completed")
-UNIT_TASK_CUE = _rx(r"牵头(?:了|的)?(?:哪|什么|啥|几|多少)|(?:哪|什么|啥|几)(?:项|些|个)?(?:工作|任务|事)|(?:任务|工作|事项)(?:有|是)?(?:哪些|哪几|什么)|哪几项|哪些项|是哪几|有哪几|leads?\s+(?:which|what)|负责(?:哪|什么|啥)|参与(?:的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?")
+UNIT_TASK_CUE = _rx(r"干(?:嘛|什么|啥)|做(?:什么|啥)|什么作用|管什么|负责什么|牵头(?:了|的)?(?:哪|什么|啥|几|多少)|(?:哪|什么|啥|几)(?:项|些|个)?(?:工作|任务|事)|(?:任务|工作|事项)(?:有|是)?(?:哪些|哪几|什么)|哪几项|哪些项|是哪几|有哪几|leads?\s+(?:which|what)|负责(?:哪|什么|啥)|参与(?:的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?")
 _SOURCES = r"(?:附件|任务分解表|分解表|附表|annex|task\s+table)"
 DISCREPANCY_CUE = _rx(
     rf"(?:正文|主文|原文|main\s+text).{{0,30}}{_SOURCES}|{_SOURCES}.{{0,30}}(?:正文|主文|main\s+text)"
@@ -482,6 +482,8 @@ def assign_followup(reading: Reading, topics: list[str], previous: dict[str, Any
         amount = amounts[-1]
         period, ordinal = info[-1]
         if field_name == "cross_border_retail_usd":
+            if _NOT_RETAIL.search(reading.text) and not _RETAIL.search(reading.text):
+                return facts  # B2B volume is not 零售交易额
             field_name = "cross_border_retail_usd" if amount.currency == "USD" else "cross_border_retail_cny"
         if field_name.startswith("demo_"):
             return facts
@@ -500,6 +502,8 @@ def assign_followup(reading: Reading, topics: list[str], previous: dict[str, Any
     return facts
 
 
+_NOT_RETAIL = _rx(r"B2B|批发|一般贸易|大宗|to\s*B\b")
+_RETAIL = _rx(r"零售|B2C|retail")
 _SAYS_MONTH = _rx(r"月|per\s+month|monthly|a\s+month")
 _SAYS_YEAR = _rx(r"年|per\s+(?:year|annum)|annual|yearly|a\s+year")
 

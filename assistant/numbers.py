@@ -280,6 +280,7 @@ def extract_amounts(text: str) -> list[Amount]:
 _CUES: list[tuple[str, str]] = [
     (r"注册资[金本]|registered\s+capital", "capital"),
     (r"线上年销售收入|年销售收入|线上销售收入|销售收入|annual\s+(?:online\s+)?sales|online\s+sales\s+revenue", "hq_sales"),
+    (r"线上(?:月|年)?销(?:售)?(?:额)?|(?:月|年)销(?:售额|量)?", "sales"),
     (r"零售交易额|零售额|零售|retail", "retail"),
     (r"交易额|成交额|成交|交易量|卖了|卖出|销售额|营业额|流水|GMV|transactions?|turnover|sales", "sales"),
     (r"月租金|每月租金|月租|房租每月|monthly\s+rent|rent\s+per\s+month", "month_rent"),
@@ -292,7 +293,7 @@ _CUES: list[tuple[str, str]] = [
     (r"跨境(?:电商|电子商务)?|cross[-\s]?border", "retail_weak"),
     (r"自建(?:电商|电子商务)?平台|self[-\s]?built\s+platform", "sales_weak"),
     (
-        r"补贴|补助|补帖|补(?!充)|扶持|奖励|奖金|奖|资助|能拿|拿到|拿|给予|给|批准|批|获得|得到|发放|领|说成|说|写|回答|答|开头|"
+        r"补贴|补助|补帖|补(?!充)|扶持|奖励|奖金|奖|资助|能拿|拿到|拿|给予|给|批准|批|获得|得到|发放|领|申请|申报|享受|说成|说|写|回答|答|开头|"
         r"提高到|改成|变成|乘以|翻倍|目标|突破|subsid(?:y|ies)|grant|reward|award|bonus|say|said",
         "claim",
     ),
@@ -357,7 +358,11 @@ _NEWLY_SET_UP = re.compile(
     r"新设|新成立|新落户|新引进|(?:在北碚|在我区|在区内)(?:区)?(?:新)?设立|设立了|落户北碚|\bnew(?:ly)?\b",
     re.IGNORECASE,
 )
-_NOT_NEW_HQ = re.compile(r"(?:不是|并非|不属于)(?:新设|新成立)|not\s+newly", re.IGNORECASE)
+_NOT_NEW_HQ = re.compile(
+    r"(?:不是|并非|不属于)(?:新设|新成立)|not\s+newly|早就(?:在北碚)?(?:注册|成立)|老企业|(?:19|20)\d\d\s*年就(?:已经)?(?:在北碚)?(?:注册|成立)|"
+    r"(?:已经|已)(?:在北碚)?(?:注册|成立|经营)(?:了)?(?:很多|好几|十几|[\d一二两三四五六七八九十]+)\s*年",
+    re.IGNORECASE,
+)
 
 # Yes/no facts. Negative patterns are tried first. A clause that asks about the condition
 # ("必须在北碚注册吗") states nothing.
@@ -390,7 +395,7 @@ _YEARS_IN_OPERATION = [
     re.compile(rf"(?:operat(?:ing|ed|ion)|in\s+(?:business|operation))\s+(?:for\s+)?{_YEAR_NUM}\s*(?P<u>years?|months?)", re.IGNORECASE),
 ]
 _RENT_YEARS = [
-    re.compile(rf"(?:租期为?|租了|租用|连续租|租)\s*{_YEAR_NUM}\s*年"),
+    re.compile(rf"(?:租期为?|租了|租用|连续租|租|合同(?:签了|签的|期为?|为)?|签了|租约|租赁期为?)\s*{_YEAR_NUM}\s*年"),
     re.compile(rf"连续\s*{_YEAR_NUM}\s*年"),
     re.compile(rf"(?:lease|rent(?:ing|ed)?)\s+(?:for\s+)?{_YEAR_NUM}\s*years?", re.IGNORECASE),
 ]
@@ -482,7 +487,7 @@ def _field_for(kind: str, amount: Amount, text: str, topics: set[str]) -> str | 
 # ordinal (the first year or a later one), its scope (cross-border or domestic), and whether it is the
 # subsidy itself or a threshold being asked about rather than a fact about the business.
 _PERIOD_MONTH = re.compile(r"每个?月|平均每?月|月(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*月|一个月|per\s+month|monthly|a\s+month|/\s*mo\b", re.IGNORECASE)
-_ONE_MONTH = re.compile(r"上个?月|这个?月|本月|当月|last\s+month|this\s+month", re.IGNORECASE)
+_ONE_MONTH = re.compile(r"(?<!线)上个?月|这个?月|本月|当月|last\s+month|this\s+month", re.IGNORECASE)
 _PERIOD_YEAR = re.compile(r"每年|年(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*年|一年|全年|per\s+(?:year|annum)|annual(?:ly)?|yearly|a\s+year|/\s*yr\b", re.IGNORECASE)
 _ORDINAL = re.compile(
     r"(?:第\s*(?P<n>[一二两三四五六七八九十\d]{1,3})\s*(?:个)?年(?:度)?|(?P<first>首年|头一?年|第一年|头年|first[-\s]year|(?:in\s+)?year\s*(?:one|1)\b)"
@@ -579,7 +584,11 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
             out.notes.append(f"“{amount.raw}”是上限或约数，不能据此判断是否达到门槛，未用于测算。")
             continue
         if _CLAIM_AFTER.match(text, partner.end):
+            last_kind = "claim"
             continue  # "那30万扶持要交税吗": the subsidy itself, never a fact about the business
+        if re.search(r"(?:那|这)(?:个|笔)?\s*$", head) and amount.value in _award_amounts():
+            last_kind = "claim"
+            continue  # "新设立总部那100万": the award, pointed at
         if (_QUESTION_CLAUSE.search(clause) or _THRESHOLD_QUESTION.search(clause)) and _THRESHOLD_ASKED.search(clause) \
                 and not _PERSONAL.search(clause):
             continue  # "门槛是不是1亿": a threshold being asked about
@@ -588,15 +597,22 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         out.figures[amount.start] = (period, ordinal)
         kind = _cue_for(text, partner, [a for a in amounts if a is not partner and a is not amount])
         if kind is None and ordinal is not None:
-            kind = last_kind or _cue_before(text, amount)  # "贡献，第1年80万，第2年120万": the series continues
+            kind = last_kind or _cue_before(text, amount)
+        if kind == "claim" and last_kind == "claim" and _cue_for(text, partner, []) is None:
+            pass  # "贡献，第1年80万，第2年120万": the series continues
         if kind in ("retail_weak", "sales_weak"):
             if amount.value in _award_amounts():
+                last_kind = "claim"
                 continue  # "自建平台30万和示范企业10万": a policy's award named next to its policy
             kind = kind.removesuffix("_weak")
+        if kind is None and amount.value in _award_amounts() and amount.currency == "CNY" \
+                and re.search(r"还是|是不是|应该|能不能|能否|可以|可不可以|吗", clause):
+            continue  # "应该是30万还是50万", "能申请100万吗": a bare award amount is the award, not a fact
         if kind is None:
             out.unassigned.append(amount)
             continue
         if kind == "claim":
+            last_kind = "claim"
             continue  # "能拿200万吗", "补贴最高100万元": what the owner hopes or quotes, not a fact
         if kind == "office":  # "600万元的办公楼": bought or rented, as the sentence says
             kind = "rent" if re.search(r"租|rent|lease", text, re.IGNORECASE) else "purchase" if re.search(
