@@ -27,6 +27,8 @@ _HEADINGS = re.compile(r"总体要求|主要任务|支持政策|扶持政策|保
 _ANNEX_WORDS = re.compile(r"任务分解表|分解表|附件|附表|task\s+table|annex", re.IGNORECASE)
 _LEAD_ONLY = re.compile(r"牵头|lead", re.IGNORECASE)
 _PART_ONLY = re.compile(r"责任单位|配合|参与|协助|take\s+part|responsible\s+unit|involved", re.IGNORECASE)
+_MONEY_ASKED = re.compile(r"补贴|补助|奖励|扶持(?:资金|标准)|资金|奖金|发钱|给钱|给多少|多少钱|subsid|grant|reward|funding|money", re.IGNORECASE)
+_OWN_CASE = re.compile(r"我们|我司|我是|我家|我们家|咱们|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
 _NOT_LEAD = re.compile(r"不是牵头|非牵头|不牵头|没有牵头|not\s+(?:the\s+)?lead", re.IGNORECASE)
 _NOT_PART = re.compile(r"不是责任单位|非责任单位|not\s+(?:a\s+)?responsible", re.IGNORECASE)
 _DEFINED = re.compile(
@@ -65,7 +67,50 @@ class FramedAnswers(DocumentAnswers):
             return answer
         if frame.ask == "definition" and (answer := self._definition(turn, draft)):
             return answer
+        if frame.ask in ("other", "amount", "eligibility", "match", "count") and (answer := self._business(frame, turn, draft)):
+            return answer
         return None
+
+    # --- a kind of business, or money for a task ---------------------------------------------------
+    def _business(self, frame: Frame, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
+        """"我们是蔬菜合作社…有没有说法", "海外仓有补贴吗", "给每家发钱吗": what the document says about
+        this kind of business or task, and whether any money is attached to it."""
+        if any(t in POLICY_CLAUSES and t != "talent" for t in turn.reading.topics) or turn.reading.extraction.amounts:
+            return None
+        money = bool(_MONEY_ASKED.search(turn.text))
+        if not money and not _OWN_CASE.search(turn.text):
+            return None  # "文件里提到电子合同了吗": a clause lookup, not an owner asking what applies to them
+        terms = [t for t in frame.terms if t.business]
+        tasks = [c for c in self._lexical_targets(turn) if c.startswith(("二", "四"))] if money else []
+        if not terms and not tasks:
+            return None
+        lang = turn.lang
+        cids = list(dict.fromkeys([c for t in terms for c in t.clauses[:1]] + tasks))[:2]
+        cids = [c for c in cids if self.corpus.has(c)]
+        policies = list(dict.fromkeys(p for t in terms for p in t.policies if p in POLICY_CLAUSES))
+        name_zh = "、".join(t.zh for t in terms) or "、".join(_title_of(self.corpus.get(c), "zh") for c in cids)
+        name_en = ", ".join(t.en for t in terms) or ", ".join(_title_of(self.corpus.get(c), "en") for c in cids)
+        if money and not any(c.startswith("三") for c in cids):
+            draft.add(_t(lang, f"文件没有规定专门针对{name_zh}的资金补贴或奖励。",
+                         f"The document does not specify any subsidy or reward specifically for {name_en} (文件没有规定)."))
+        else:
+            called = "、".join(dict.fromkeys(f"“{t.called}”" for t in terms))
+            draft.add(_t(lang, f"有相关规定：{name_zh}属于文件所说的{called}。" if called else f"文件中有关于{name_zh}的规定。",
+                         f"Yes: the document covers {name_en}." ))
+        draft.add("", _t(lang, "相关条文：", "The clauses:"))
+        prefer = "|".join(re.escape(t.called) for t in terms) or None
+        for cid in cids:
+            quote = self._quote(cid, turn.tokens, prefer)
+            draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
+        if policies:
+            draft.add("", _t(lang, "可能适用的资金政策（须满足各自条件）：", "Funding policies that may apply (each has its own conditions):"))
+            for pid in policies:
+                cid = POLICY_CLAUSES[pid][-1]
+                quote = self._quote(cid, turn.tokens)
+                draft.add(f"- {_title_of(self.corpus.get(POLICY_CLAUSES[pid][0]), lang)}{draft.cite(cid, quote)}：“{quote}”")
+        units = self._contact_units(cids, None)
+        draft.add("", _t(lang, f"具体请咨询{_units(units, lang)}。", f"Please ask {_units(units, lang)}."))
+        return "policy_answer", None
 
     # --- chit-chat ---------------------------------------------------------------------------------
     def _chitchat(self, turn: TurnContext, draft: Draft, kind: str) -> tuple[str, None]:

@@ -178,13 +178,11 @@ class Composer(FramedAnswers):
         if not _FILLER.sub("", text):  # nothing left ("不对", or only injected instructions)
             return self._empty(turn, draft)
         reason = out_of_scope_reason(text)
-        if reason == "off_topic" and any(t.business for t in frame.terms):
-            reason = None  # a business the policy covers (直播带货, 抖音店) is never refused for a keyword
         if reason == "tax" and frame.ask == "unspecified":
             reason = None  # "那30万补贴要交税吗": about the subsidy, which the document is silent on
         if reason:
             return self._out_of_scope(turn, draft, reason)
-        if frame.planned and (planned := self._planned(frame, turn, draft)):
+        if planned := self._planned(frame, turn, draft):
             return planned
         for cue, handler in (
             (VALIDITY_CUE, self._validity),
@@ -287,6 +285,13 @@ class Composer(FramedAnswers):
     def _money(self, turn: TurnContext, draft: Draft, topics: list[str], facts: dict[str, Any]) -> tuple[str, Any]:
         """Compute the policies whose driving figure is known; ask for what is missing; explain the rule
         when the question is general (no figure, nobody's own case)."""
+        vetoes = [v for v in self.lexicon.vetoes_in(turn.text) if set(v.policies) & set(topics)]
+        if vetoes:
+            ruled_out = {p for v in vetoes for p in v.policies}
+            self._ruled_out(turn, draft, vetoes, topics)
+            topics = [t for t in topics if t not in ruled_out]
+            if not topics:
+                return "policy_answer", None
         ready, missing, need_rate = [], [], []
         for t in topics:
             if t == "cross_border":
@@ -405,6 +410,16 @@ class Composer(FramedAnswers):
                 asks = "、".join(_label(f) for f in it.missing_facts)
                 parts.append(_t(lang, f"还不能确定：{title}（尚需{asks}）", f"Not yet decidable: {title} (still needed: {asks})"))
         return ("；" if lang != "en" else "; ").join(parts) + _t(lang, "。", ".")
+
+    def _ruled_out(self, turn: TurnContext, draft: Draft, vetoes: list[Any], topics: list[str]) -> None:
+        """"不能" first, with the clause phrase that decides it; nothing is computed for these policies."""
+        lang = turn.lang
+        for v in vetoes:
+            titles = "、".join(POLICY_TITLES_EN[p] if lang == "en" else POLICY_TITLES[p] for p in v.policies if p in topics)
+            quote = self._quote(v.clause, turn.tokens, re.escape(v.phrase))
+            draft.add(_t(lang, f"不能：{v.zh}，不能享受{titles}{draft.cite(v.clause, quote)}。",
+                         f"No: {v.en}, so {titles} does not apply {draft.cite(v.clause, quote)}."))
+            draft.add(_t(lang, f"条文原文：“{quote}”", f"The clause reads: “{quote}”"), "")
 
     def _ask_loose(self, turn: TurnContext, draft: Draft, topics: list[str], loose: list[Any]) -> tuple[str, None]:
         lang = turn.lang

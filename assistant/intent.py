@@ -114,9 +114,9 @@ _OTHER_REGION = _rx(
 )
 _TAX = _rx(r"增值税|所得税|税率|印花税|关税|退税|个税|税务登记|开发票|发票怎么|\bVAT\b|income\s+tax|tax\s+rates?")
 _OFF_TOPIC = _rx(
-    r"诗|天气|气温|下雨|股票|炒股|基金|彩票|笑话|涨粉|保证金|菜谱|做饭|电影|游戏|星座|作文|歌词|"
+    r"诗|天气|气温|下雨|股票|炒股|基金|彩票|笑话|涨粉|保证金|翻译(?!成?(?:英文|英语|中文))|菜谱|做饭|电影|游戏|星座|作文|歌词|"
     r"(?:房价|楼价).{0,8}(?:平米|平方|走势|涨|跌)|一平米|每平米|每平方米|"
-    r"\bpoem|\bweather\b|\bstocks?\b|\bjoke|\brecipe"
+    r"\bpoem|\bweather\b|\bstocks?\b|\bjoke|\brecipe|\btranslate\b(?!.{0,20}\b(?:english|chinese)\b)"
 )
 _CHITCHAT = _rx(r"^\W*(?:你好|您好|在吗|哈喽|嗨|hi|hello|hey|谢谢|多谢|感谢|thanks?|thank\s+you|再见|拜拜|bye|你是谁|who\s+are\s+you)\W*$")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["AskKind", "Cue", "Lexicon", "Term", "Unspecified", "load_lexicon"]
+__all__ = ["AskKind", "Cue", "Lexicon", "Term", "Unspecified", "Veto", "load_lexicon"]
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -73,6 +73,26 @@ class Term(BaseModel):
         return bool(_compile(self.words).search(text))
 
 
+class Veto(BaseModel):
+    """Something the owner says that rules a policy out whatever the figures (a Taobao shop is not a
+    self-built platform; an office outside the district gets no purchase subsidy)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    when: str
+    unless: str | None = None
+    policies: tuple[str, ...]
+    zh: str
+    en: str
+    clause: str
+    phrase: str
+
+    def applies(self, text: str) -> bool:
+        if not _compile(self.when).search(text):
+            return False
+        return not (self.unless and _compile(self.unless).search(text))
+
+
 class Unspecified(BaseModel):
     """Something the document does not specify, where to point, and whom to ask."""
 
@@ -116,6 +136,10 @@ class Lexicon(BaseModel):
     kinds: dict[str, AskKind]
     terms: tuple[Term, ...]
     unspecified: tuple[Unspecified, ...]
+    vetoes: tuple[Veto, ...] = ()
+
+    def vetoes_in(self, text: str) -> list[Veto]:
+        return [v for v in self.vetoes if v.applies(text)]
 
     def terms_in(self, text: str) -> list[Term]:
         return [t for t in self.terms if t.found_in(text)]
@@ -137,6 +161,8 @@ def load_lexicon(corpus_dir: str | Path) -> Lexicon:
     base = Path(corpus_dir)
     asks = _read(base / "asks.yaml")["kinds"]
     kinds = {name: AskKind(name=name, **spec) for name, spec in asks.items()}
-    terms = tuple(Term(**t) for t in _read(base / "vocabulary.yaml")["terms"])
+    vocabulary = _read(base / "vocabulary.yaml")
+    terms = tuple(Term(**t) for t in vocabulary["terms"])
+    vetoes = tuple(Veto(**v) for v in vocabulary.get("vetoes") or [])
     unspecified = tuple(Unspecified(**u) for u in _read(base / "unspecified.yaml")["topics"])
-    return Lexicon(kinds=kinds, terms=terms, unspecified=unspecified)
+    return Lexicon(kinds=kinds, terms=terms, unspecified=unspecified, vetoes=vetoes)
