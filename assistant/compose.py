@@ -114,6 +114,7 @@ _BROAD = re.compile(
     re.IGNORECASE,
 )
 _GENERIC = re.compile(r"电商|电子商务|政策|文件|补贴|扶持|奖励|优惠|网店|e-?commerce|polic|subsid|support", re.IGNORECASE)
+_LISTING = re.compile(r"所有|全部|列出|列一下|列举|哪些条款|条款编号|哪几条|哪些条|\ball\s+(?:the\s+)?(?:clauses|provisions)|\blist\b", re.IGNORECASE)
 _FILLER = re.compile(r"[\W_]+|不对|对吧|好的|好|嗯|哦|啊|呢|吗|那|是吗|ok|okay", re.IGNORECASE)
 
 _VALUE_NAMES = {
@@ -598,13 +599,26 @@ class Composer(FramedAnswers):
         if not ranked:
             return self._out_of_scope(turn, draft, "unknown")
         top = ranked[0].score
-        chosen = [r.clause_id for r in ranked if r.score >= 0.75 * top][:2]
+        listing = bool(_LISTING.search(turn.text))
+        chosen = [r.clause_id for r in ranked if r.score >= (0.4 if listing else 0.75) * top][: 6 if listing else 2]
         broad = _BROAD.search(turn.text)
-        draft.add(_t(lang, "文件中的相关规定：", "What the document says:"))
+        if listing:
+            draft.add(_t(lang, f"相关条款共{len(chosen)}条：{'、'.join(chosen)}。", f"{len(chosen)} related clauses: {', '.join(chosen)}."))
+        else:
+            draft.add(_t(lang, "文件中的相关规定：", "What the document says:"))
         for cid in chosen:
+            shown: dict[str, str] = {}
             for c in self._group(cid):
-                clause = self.corpus.get(c)
                 quote = self._quote_broad(c, turn.tokens) if broad else self._quote(c, turn.tokens)
-                title = _title_of(clause, lang)
+                if quote in shown.values():  # the annex row repeats the main text word for word: cite, don't repeat
+                    draft.cite(c, quote)
+                    same = next(k for k, v in shown.items() if v == quote)
+                    draft.lines[-1] = draft.lines[-1].replace(f"【{same}】", f"【{same}】【{c}】", 1)
+                    continue
+                shown[c] = quote
+                title = _title_of(self.corpus.get(c), lang)
                 draft.add(f"- **{title}**{draft.cite(c, quote)}：“{quote}”")
+        leads = list(dict.fromkeys(self.corpus.get(c).lead_unit for c in chosen if self.corpus.get(c).lead_unit))
+        if leads:
+            draft.add("", _t(lang, f"牵头单位：{_units(leads, lang)}（办理或咨询请联系）。", f"Lead unit to contact: {_units(leads, lang)}."))
         return "policy_answer", None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -545,15 +546,33 @@ def _cue_before(text: str, amount: Amount) -> str | None:
     return kinds[-1] if kinds else None
 
 
+@lru_cache(maxsize=1)
 def _award_amounts() -> frozenset[Decimal]:
-    """Every amount a policy awards: a figure equal to one, named right after its policy, is the award."""
-    from assistant import calculator as c
+    """Every amount a policy awards or caps (policies.yaml): a figure equal to one, named as the award
+    ("自建平台那30万", "应该是30万还是50万"), is the subsidy itself, not a fact about the business."""
+    from pydantic import BaseModel
 
-    names = ("HQ_AWARD", "PURCHASE_CAP", "RENT_CAP", "PLATFORM_AWARD_LOW", "PLATFORM_AWARD_HIGH", "CROSS_BORDER_AWARD")
-    values = {getattr(c, n) for n in names if hasattr(c, n)}
-    for table in ("DEMO_BASE_AWARD", "DEMO_ENTERPRISE_AWARD"):
-        values.update(getattr(c, table, {}).values())
-    return frozenset(Decimal(v) for v in values)
+    from assistant.knowledge import Quantity, policies
+
+    found: set[Decimal] = set()
+
+    def walk(obj: Any, name: str | None = None) -> None:
+        if isinstance(obj, Quantity):
+            if name in ("amount", "cap") and obj.unit == "CNY":
+                found.add(obj.value)
+        elif isinstance(obj, BaseModel):
+            for key in type(obj).model_fields:
+                walk(getattr(obj, key), key)
+        elif isinstance(obj, (list, tuple)):
+            for item in obj:
+                walk(item, name)
+        elif isinstance(obj, dict):
+            for item in obj.values():
+                walk(item, name)
+
+    for policy in policies():
+        walk(policy)
+    return frozenset(found)
 
 
 def _scope(segment: str) -> str | None:

@@ -88,8 +88,8 @@ def read_frame(
         scores["eligibility"] = scores.get("eligibility", 0) + 1
         for name in ("definition", "count", "section"):
             scores[name] = max(0.0, scores.get(name, 0) - 2)
-        if unspecified and all(u.id == "stacking" for u in unspecified):
-            scores["unspecified"] = 0.0
+        if unspecified and all(u.id == "stacking" for u in unspecified) and scores.get("amount", 0) >= 5:
+            scores["unspecified"] = 0.0  # "…能拿多少，能同时拿吗": compute, the answer notes stacking
     if scores.get("definition") and (scores.get("unspecified") or 0) and any(u.id in ("recognition", "statistics", "normal_operation") for u in unspecified):
         scores["definition"] = 0.0  # "怎么认定" is a recognition procedure: unspecified, with the text's criteria
     if scores.get("match") and has_facts:
