@@ -27,6 +27,7 @@ _HEADINGS = re.compile(r"总体要求|主要任务|支持政策|扶持政策|保
 _ANNEX_WORDS = re.compile(r"任务分解表|分解表|附件|附表|task\s+table|annex", re.IGNORECASE)
 _LEAD_ONLY = re.compile(r"牵头|lead", re.IGNORECASE)
 _PART_ONLY = re.compile(r"责任单位|配合|参与|协助|take\s+part|responsible\s+unit|involved", re.IGNORECASE)
+_ABOUT_PART = re.compile(r"部分|这块|那块|这一块|方面|讲了|讲的|讲什么|讲啥|概括|总结|内容|说了(?:什么|啥)", re.IGNORECASE)
 _MONEY_ASKED = re.compile(r"补贴|补助|奖励|扶持(?:资金|标准)|资金|奖金|发钱|给钱|给多少|多少钱|subsid|grant|reward|funding|money", re.IGNORECASE)
 _OWN_CASE = re.compile(r"我们|我司|我是|我家|我们家|咱们|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
 _NOT_LEAD = re.compile(r"不是牵头|非牵头|不牵头|没有牵头|not\s+(?:the\s+)?lead", re.IGNORECASE)
@@ -63,6 +64,9 @@ class FramedAnswers(DocumentAnswers):
             return self._relation(turn, draft)
         if frame.ask == "section" and (answer := self._part(turn, draft)):
             return answer
+        if frame.ask in ("other", "section") and _ABOUT_PART.search(turn.text) and self._group_named(turn.text) \
+                and (answer := self._part(turn, draft)):
+            return answer  # "农村电商那部分讲了啥": a second-level heading
         if frame.ask == "count" and (answer := self._count(turn, draft)):
             return answer
         if frame.ask == "definition" and (answer := self._definition(turn, draft)):
@@ -216,9 +220,38 @@ class FramedAnswers(DocumentAnswers):
             return next((p for p in parts if p.endswith(heading)), None)
         return None
 
+    def _groups(self) -> dict[str, list[Clause]]:
+        """Second-level headings ("（三）创新发展农村电子商务") with their clauses."""
+        groups: dict[str, list[Clause]] = {}
+        for c in self.corpus.clauses:
+            path = c.section.split(" > ")
+            if c.source == "main" and len(path) >= 3:
+                groups.setdefault(path[1], []).append(c)
+        return groups
+
+    def _group_named(self, text: str) -> str | None:
+        """"农村电商那部分" names （三）创新发展农村电子商务: its core (4+ characters) is in the question."""
+        question = text.replace("电子商务", "电商")
+        best, best_len = None, 0
+        for heading in self._groups():
+            core = re.sub(r"^（[一二三四五六七八九十]+）|^(?:大力|加快|创新|提高|壮大|深化|推动)+(?:发展)?", "", heading).replace("电子商务", "电商")
+            for length in range(len(core), 3, -1):
+                if any(core[i : i + length] in question for i in range(len(core) - length + 1)):
+                    if length > best_len:
+                        best, best_len = heading, length
+                    break
+        return best
+
     def _part(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
         lang = turn.lang
         part = self._part_named(turn.text)
+        if part is None and (group := self._group_named(turn.text)):
+            clauses = self._groups()[group]
+            draft.add(_t(lang, f"“{group}”共{len(clauses)}项：", f"“{group}” has {len(clauses)} items:"))
+            for c in clauses:
+                quote = self._quote(c.clause_id, turn.tokens)
+                draft.add(f"- {c.clause_id} **{_title_of(c, lang)}**{draft.cite(c.clause_id, quote)}：“{quote}”")
+            return "policy_answer", None
         if part is None:
             if _ANNEX_WORDS.search(turn.text):
                 return self._annex_overview(turn, draft)

@@ -794,6 +794,26 @@ def _level(word: str, out: Extraction) -> str:
     return "none"
 
 
+_UNIT_DECLARED = re.compile(r"单位(?:是|为)?[:：]?\s*(?P<a>万元|亿元|元|万|亿)|[（(]\s*(?P<b>万元|亿元)\s*[)）]")
+_BARE_NUMBER = re.compile(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.]|\s*(?:%|％|年|个?月|日|天|家|个|项|倍|号|人|次|条|美元|万|亿|元))")
+
+
+def _with_declared_unit(text: str, amounts: list[Amount]) -> list[Amount]:
+    """"分别是200、200、300（单位万元）": bare numbers take the unit the owner declared once."""
+    m = _UNIT_DECLARED.search(text)
+    if not m:
+        return amounts
+    unit = m.group("a") or m.group("b")
+    scale = Decimal(10**8) if unit.startswith("亿") else Decimal(10**4) if unit.startswith("万") else Decimal(1)
+    taken = [(a.start, a.end) for a in amounts] + [m.span()]
+    extra = [
+        Amount(_tidy(Decimal(b.group(0)) * scale), "CNY", b.start(), b.end(), b.group(0) + unit)
+        for b in _BARE_NUMBER.finditer(text)
+        if not any(s <= b.start() < e for s, e in taken)
+    ]
+    return sorted(amounts + extra, key=lambda a: a.start)
+
+
 def extract(text: str, topic_hint: set[str] | frozenset[str] = frozenset()) -> Extraction:
     """Facts, unplaced figures and notes from one message; ``topic_hint`` = policy ids under discussion."""
     prepared = prepare(text)
@@ -802,7 +822,7 @@ def extract(text: str, topic_hint: set[str] | frozenset[str] = frozenset()) -> E
     out = Extraction()
     if rate is not None:
         out.facts["usd_cny_rate"] = rate
-    out.amounts = _amounts_in(masked)
+    out.amounts = _with_declared_unit(masked, _amounts_in(masked))
     _place_amounts(masked, out.amounts, set(topic_hint), out)
     _place_words(masked, out)
     return out
