@@ -94,7 +94,11 @@ class FramedAnswers(DocumentAnswers):
         policies = list(dict.fromkeys(p for t in terms for p in t.policies if p in POLICY_CLAUSES))
         name_zh = "、".join(t.zh for t in terms) or "、".join(_title_of(self.corpus.get(c), "zh") for c in cids)
         name_en = ", ".join(t.en for t in terms) or ", ".join(_title_of(self.corpus.get(c), "en") for c in cids)
-        if money and not any(c.startswith("三") for c in cids):
+        unfunded = [t for t in terms if not t.policies]
+        if money and (unfunded or not any(c.startswith("三") for c in cids)):
+            if unfunded:  # "海外仓有没有奖励": the most specific word names something no policy pays for
+                name_zh, name_en = "、".join(t.zh for t in unfunded), ", ".join(t.en for t in unfunded)
+                cids = list(dict.fromkeys([c for t in unfunded for c in t.clauses[:1]] + cids))[:2]
             draft.add(_t(lang, f"文件没有规定专门针对{name_zh}的资金补贴或奖励。",
                          f"The document does not specify any subsidy or reward specifically for {name_en} (文件没有规定)."))
         else:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -183,6 +184,8 @@ class Composer(FramedAnswers):
             reason = None  # "那30万补贴要交税吗": about the subsidy, which the document is silent on
         if reason:
             return self._out_of_scope(turn, draft, reason)
+        if frame.ask in ("section", "count") and DISCREPANCY_CUE.search(text):
+            frame = replace(frame, ask="other")  # "正文和附件有什么不一致": the differences, not the annex itself
         if planned := self._planned(frame, turn, draft):
             return planned
         for cue, handler in (

@@ -121,9 +121,13 @@ _OFF_TOPIC = _rx(
 _CHITCHAT = _rx(r"^\W*(?:你好|您好|在吗|哈喽|嗨|hi|hello|hey|谢谢|多谢|感谢|thanks?|thank\s+you|再见|拜拜|bye|你是谁|who\s+are\s+you)\W*$")
 
 
+# "在沙坪坝租的写字楼", "注册在渝北": another place as where the business is, not another region's policy
+_LOCATED_ELSEWHERE = _rx(r"(?:在|于)[\u4e00-\u9fff]{2,4}?(?:区|县|市)?(?:租|买|购|注册|开|设|办|建)|注册(?:地)?(?:在|于)|registered\s+in|office\s+in")
+
+
 def out_of_scope_reason(text: str) -> str | None:
     """'region' | 'tax' | 'off_topic' | 'chitchat' | None (None = maybe in scope)."""
-    if _OTHER_REGION.search(text) and not _BEIBEI.search(text):
+    if _OTHER_REGION.search(text) and not _BEIBEI.search(text) and not (_LOCATED_ELSEWHERE.search(text) and topics_in(text)):
         return "region"
     if _TAX.search(text):
         return "tax"

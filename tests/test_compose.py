@@ -414,13 +414,20 @@ def test_language_detection():
         "北碚明天天气怎么样？",
         "推荐几只电商概念的股票。",
         "在淘宝开店需要交多少保证金？",
-        "你好",
     ],
 )
 def test_out_of_scope(pa, question):
     r = ask(pa, question)
     assert r.answer_type == "out_of_scope"
     assert "区商务委" in r.answer and "75号" in r.answer
+    assert r.citations == [] and r.calculation is None
+
+
+def test_greeting_is_answered_not_refused(pa):
+    # issue 9: a greeting is in scope; it gets a friendly reply saying what the assistant can do
+    r = ask(pa, "你好")
+    assert r.answer_type == "policy_answer"
+    assert "区商务委" not in r.answer.splitlines()[0] and "补贴" in r.answer
     assert r.citations == [] and r.calculation is None
 
 

@@ -1,0 +1,229 @@
+"""Kinds of question answered conclusion-first, end to end through a real PolicyAssistant.
+
+Each test covers a kind (chit-chat, "文件没有规定…", a part of the document, a unit's role, a business the
+policy covers, a figure that must be asked about) with wording that appears in no eval file. Every
+response is also checked for the product's invariants: each 【id】 is a citation, each quote is verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.assistant import PolicyAssistant
+from assistant.schemas import ChatResponse
+from assistant.settings import Settings
+
+MARKER = re.compile(r"【([^【】]+)】")
+
+
+@pytest.fixture(scope="module")
+def pa(tmp_path_factory) -> PolicyAssistant:
+    return PolicyAssistant(settings=Settings(data_dir=tmp_path_factory.mktemp("data")))
+
+
+def ask(pa: PolicyAssistant, *turns: str) -> ChatResponse:
+    session = None
+    response = None
+    for text in turns:
+        response = pa.ask(text, session_id=session)
+        session = response.session_id
+    assert response is not None
+    assert set(MARKER.findall(response.answer)) == {c.clause_id for c in response.citations}
+    for c in response.citations:
+        assert c.quote in pa.corpus.get(c.clause_id).text
+    return response
+
+
+def first_line(r: ChatResponse) -> str:
+    return r.answer.strip().splitlines()[0]
+
+
+def cited(r: ChatResponse) -> set[str]:
+    return {c.clause_id for c in r.citations}
+
+
+# --- chit-chat --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["您好呀", "早上好！", "嗨，在不在", "多谢啦", "好的，明白了，谢谢", "你都会些什么", "你是干嘛的机器人？你是谁", "hello there"])
+def test_chitchat_gets_a_friendly_reply_that_says_what_it_can_do(pa, text: str) -> None:
+    r = ask(pa, text)
+    assert r.answer_type == "policy_answer"
+    assert "无关" not in r.answer and "没有与这个问题相关" not in r.answer
+    assert re.search(r"补贴|政策|policy|subsid", r.answer, re.IGNORECASE)
+
+
+def test_thanks_followed_by_a_question_is_a_question(pa) -> None:
+    r = ask(pa, "谢谢，那跨境电商零售额3亿美元能拿多少")
+    assert r.answer_type == "calculation"
+    assert r.calculation is not None and str(r.calculation.total_yuan) == "2000000"
+
+
+# --- what the document does not say -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "near"),
+    [
+        ("申报购房补贴要带哪些资料", {"三(一)", "附件-10"}),
+        ("跨境那笔扶持多长时间能到账", {"三(五)", "附件-12"}),
+        ("示范企业的奖励是哪级财政拨的", {"三(三)"}),
+        ("自建平台拿到的扶持款算不算应税收入", {"三(四)", "附件-11"}),
+        ("商务委的咨询热线是多少", {"三(一)"}),
+        ("市级示范基地由哪个部门评定", {"三(二)"}),
+        ("购房补贴跟贡献奖励两个都能拿吗", {"三(一)", "附件-10"}),
+        ("网络零售额突破20亿的目标现在实现了没", {"一(二)"}),
+        ("拿了扶持以后公司迁出北碚要退钱吗", {"三(一)", "附件-10", "四(三)"}),
+    ],
+)
+def test_unspecified_says_so_first_then_the_nearest_clause_and_whom_to_ask(pa, text: str, near: set[str]) -> None:
+    r = ask(pa, text)
+    assert r.answer_type == "policy_answer"
+    assert first_line(r).startswith("文件没有规定"), r.answer
+    assert cited(r) & near, (cited(r), r.answer)
+    assert "请咨询" in r.answer
+    assert r.calculation is None
+
+
+def test_subsidy_as_figure_in_a_tax_question_is_not_sales(pa) -> None:
+    r = ask(pa, "跨境电商那200万扶持款要缴企业所得税吗")
+    assert first_line(r).startswith("文件没有规定")
+    assert "不符合" not in r.answer and r.calculation is None
+
+
+def test_a_requirement_the_clause_does_state_is_not_unspecified(pa) -> None:
+    r = ask(pa, "自建平台对项目投资有要求吗")
+    assert not first_line(r).startswith("文件没有规定")
+    assert "100万元" in r.answer
+
+
+def test_no_money_for_a_task_says_so(pa) -> None:
+    r = ask(pa, "做出口商品海外仓，区里有没有奖励资金")
+    assert first_line(r).startswith("文件没有规定")
+    assert cited(r) & {"二(四)", "附件-9"}
+
+
+def test_validity_says_the_document_does_not_specify(pa) -> None:
+    r = ask(pa, "这份实施意见什么时候失效")
+    assert first_line(r).startswith("文件没有规定")
+
+
+# --- parts, counts, relation, definitions ------------------------------------------------------------
+def test_part_by_number(pa) -> None:
+    r = ask(pa, "第四部分写了些什么")
+    assert "四、保障措施" in first_line(r)
+    assert cited(r) == {"四(一)", "四(二)", "四(三)"}
+
+
+def test_part_by_second_level_heading(pa) -> None:
+    r = ask(pa, "工业电商那一块主要讲啥")
+    assert cited(r) == {"二(二)1", "二(二)2", "二(二)3"}
+
+
+@pytest.mark.parametrize(("text", "number"), [("支持政策一共几条", "6"), ("保障措施有几条", "3"), ("正文有几部分", "4"), ("附表一共多少行", "13")])
+def test_counts_are_numbers_first(pa, text: str, number: str) -> None:
+    r = ask(pa, text)
+    assert number in first_line(r), r.answer
+
+
+def test_annex_is_the_task_table(pa) -> None:
+    r = ask(pa, "附件讲的什么")
+    assert "任务分解表" in first_line(r) and "13" in first_line(r)
+
+
+def test_relation_to_the_municipal_document(pa) -> None:
+    r = ask(pa, "这份文件跟重庆市政府的电商文件是啥关系")
+    assert "渝府发〔2019〕17号" in first_line(r)
+    assert "前言" in cited(r)
+
+
+def test_definition_does_not_compute(pa) -> None:
+    r = ask(pa, "营销中心是指什么")
+    assert r.calculation is None and r.answer_type == "policy_answer"
+    assert "文件没有规定" in first_line(r)
+
+
+# --- who ---------------------------------------------------------------------------------------------
+def test_lead_only_lists_what_the_unit_leads(pa) -> None:
+    r = ask(pa, "区文化旅游委牵头了哪些事")
+    assert cited(r) >= {"二(三)2"}
+    assert "二(三)1" not in cited(r)
+    assert "作为责任单位" not in r.answer
+
+
+def test_responsible_but_not_lead(pa) -> None:
+    r = ask(pa, "区供销联社不是牵头单位，那它配合哪几项")
+    assert "二(三)1" in cited(r)
+    assert "牵头：" not in r.answer
+
+
+def test_role_of_two_units_in_one_task(pa) -> None:
+    r = ask(pa, "农产品电商这项，区农业农村委和区商务委各是什么分工")
+    assert "区农业农村委" in r.answer and "牵头" in r.answer and "区商务委" in r.answer
+
+
+def test_followup_keeps_the_who_question(pa) -> None:
+    r = ask(pa, "精准扶贫那项谁牵头", "那旅游电商呢")
+    assert "区文化旅游委" in r.answer
+
+
+# --- businesses the policy covers --------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["我在快手开直播卖土特产，文件对我们有什么说法", "我们是家庭农场，想做网上销售，有政策吗"])
+def test_a_business_is_never_refused(pa, text: str) -> None:
+    r = ask(pa, text)
+    assert r.answer_type != "out_of_scope"
+    assert "无关" not in r.answer
+    assert r.citations
+
+
+def test_third_party_shop_is_not_a_self_built_platform(pa) -> None:
+    r = ask(pa, "我们拼多多店首年卖了3亿，能按自建平台拿扶持吗")
+    assert first_line(r).startswith("不能")
+    assert r.calculation is None
+
+
+def test_office_outside_the_district(pa) -> None:
+    r = ask(pa, "新设的结算中心在沙坪坝租的写字楼，租房补贴能拿吗")
+    assert first_line(r).startswith("不能")
+
+
+# --- verdicts and figures ----------------------------------------------------------------------------
+def test_not_eligible_answers_no_first(pa) -> None:
+    r = ask(pa, "跨境零售额1.8亿美元，可以拿那200万吗")
+    assert first_line(r).startswith("不能")
+
+
+def test_monthly_rent_is_converted_and_said(pa) -> None:
+    r = ask(pa, "新设营销中心，办公室每个月房租1万，租房补贴多少")
+    assert r.calculation is not None
+    assert str(r.calculation.item("hq_office_rent").amount_yuan) == "72000"
+    assert "×12" in r.answer
+
+
+def test_rent_without_period_is_asked_then_answered(pa) -> None:
+    r = ask(pa, "新设区域总部，办公室房租5万，能补多少")
+    assert r.answer_type == "clarification" and r.calculation is None
+    assert "月租金还是年租金" in r.answer
+    r = ask(pa, "新设区域总部，办公室房租5万，能补多少", "按月付的，每月")
+    assert r.calculation is not None
+    assert str(r.calculation.item("hq_office_rent").amount_yuan) == "300000"
+
+
+def test_second_year_followup_is_not_the_first_year(pa) -> None:
+    r = ask(pa, "自建平台头一年交易额7000万", "到第三年有5亿了，现在能拿吗")
+    assert r.calculation is None or r.calculation.total_yuan == 0
+
+
+def test_contribution_series_continued_in_a_followup(pa) -> None:
+    r = ask(pa, "新设的区域总部，地方经济发展贡献第1年50万", "第2年70万，第3年90万，奖励合计多少")
+    assert r.calculation is not None and str(r.calculation.total_yuan) == "2100000"
+
+
+def test_two_loose_figures_are_never_guessed(pa) -> None:
+    r = ask(pa, "新设的区域总部，注册资金2000万", "还有两个数：300万和80万，能拿多少")
+    assert r.calculation is None or all(str(it.amount_yuan) not in ("600000", "3000000") for it in r.calculation.items)
+
+
+# --- language -----------------------------------------------------------------------------------------
+def test_explicit_request_for_english(pa) -> None:
+    r = ask(pa, "请用英语说明一下示范企业奖励")
+    assert re.search(r"[A-Za-z]{4,}", first_line(r))
+    assert "demonstration" in r.answer.lower()
