@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assistant import knowledge
 from assistant.calculator import POLICY_CLAUSES
 from assistant.compose_draft import CONTACT, Draft, TurnContext, _t, _title_of, _unit, _units
 from assistant.compose_docs import DocumentAnswers
@@ -28,6 +29,7 @@ _ANNEX_WORDS = re.compile(r"任务分解表|分解表|附件|附表|task\s+table
 _LEAD_ONLY = re.compile(r"牵头|lead", re.IGNORECASE)
 _PART_ONLY = re.compile(r"责任单位|配合|参与|协助|take\s+part|responsible\s+unit|involved", re.IGNORECASE)
 _ABOUT_PART = re.compile(r"部分|这块|那块|这一块|方面|讲了|讲的|讲什么|讲啥|概括|总结|内容|说了(?:什么|啥)", re.IGNORECASE)
+_STATUS_FACTS = {"new_hq_type", "registered_in_beibei", "local_legal_entity", "sales_in_statistics"}
 _MONEY_ASKED = re.compile(r"补贴|补助|奖励|扶持(?:资金|标准)|资金|奖金|发钱|给钱|给多少|多少钱|subsid|grant|reward|funding|money", re.IGNORECASE)
 _OWN_CASE = re.compile(r"我们|我司|我是|我家|我们家|咱们|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
 _NOT_LEAD = re.compile(r"不是牵头|非牵头|不牵头|没有牵头|not\s+(?:the\s+)?lead", re.IGNORECASE)
@@ -71,9 +73,60 @@ class FramedAnswers(DocumentAnswers):
             return answer
         if frame.ask == "definition" and (answer := self._definition(turn, draft)):
             return answer
+        if frame.ask in ("other", "amount", "eligibility", "count", "when") and (answer := self._parameter(turn, draft)):
+            return answer
         if frame.ask in ("other", "amount", "eligibility", "match", "count") and (answer := self._business(frame, turn, draft)):
             return answer
         return None
+
+    # --- one figure of a subsidy -------------------------------------------------------------------
+    def _parameter(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
+        """"租房补贴补几年", "What is the maximum purchase subsidy?": the figure first, from policies.yaml,
+        then the rule's own sentence. Only for a question that states no figure of its own (those compute)."""
+        topics = [t for t in turn.reading.topics if t in POLICY_CLAUSES and t != "talent"]
+        if not topics or turn.reading.extraction.amounts or set(turn.reading.facts) - _STATUS_FACTS:
+            return None
+        asked = self.lexicon.parameters_in(turn.text)
+        if not asked:
+            return None
+        lang = turn.lang
+        lines: list[str] = []
+        for pid in topics:
+            pol = knowledge.policy(pid)
+            params = pol.params()
+            for parameter in asked:
+                names = parameter.names(list(params))
+                if not names:
+                    continue
+                if parameter.pick == "largest":
+                    money = [n for n in names if params[n].unit in ("CNY", "USD")]
+                    names = [max(money, key=lambda n: params[n].value)] if money else names[:1]
+                conds = {c.id: c for c in pol.conditions}
+
+                def shown(name: str) -> str:
+                    value = knowledge.format_quantity(params[name], lang)
+                    fact = conds[name].fact if name in conds else getattr(pol.amount, "fact", None) if name.endswith("_floor") else None
+                    if fact:  # a threshold reads with what it measures: 注册资金1000万元
+                        label = re.sub(r"（[^）]*）$|\s*\([^)]*\)$", "", knowledge.fact_label(fact, lang))
+                        return f"{label}{value}" if lang != "en" else f"{label} {value}"
+                    return value
+
+                values = ("、" if lang != "en" else "; ").join(shown(n) for n in names)
+                title = pol.title.get(lang)
+                quotes = [conds[n].quote for n in names if n in conds and conds[n].quote] or [getattr(pol.amount, "quote", None)]
+                cid = next((c for c in reversed(pol.clauses) if quotes[0] and quotes[0] in self.corpus.get(c).text), pol.clauses[-1])
+                text = self.corpus.get(cid).text
+                spans = [(text.index(q), text.index(q) + len(q)) for q in quotes if q and q in text]
+                quote = text[min(a for a, _b in spans) : max(b for _a, b in spans)] if spans else self._quote(cid, turn.tokens)
+                mark = draft.cite(cid, quote)
+                lines.append(_t(lang, f"{title}的{parameter.zh}：{values}{mark}。", f"{title}: {parameter.en} {values} {mark}."))
+                lines.append(_t(lang, f"条文原文：“{quote}”", f"The clause reads: “{quote}”"))
+        if not lines:
+            return None
+        draft.add(*lines)
+        units = list(dict.fromkeys(knowledge.policy(p).lead_unit for p in topics))
+        draft.add("", _t(lang, f"办理请咨询{_units(units, lang)}。", f"To apply, contact {_units(units, lang)}."))
+        return "policy_answer", None
 
     # --- a kind of business, or money for a task ---------------------------------------------------
     def _business(self, frame: Frame, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:

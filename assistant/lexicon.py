@@ -8,6 +8,7 @@ a regex fails at start-up rather than in the middle of an answer.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["AskKind", "Cue", "Lexicon", "Term", "Unspecified", "Veto", "load_lexicon"]
+__all__ = ["AskKind", "Cue", "Lexicon", "Parameter", "Term", "Unspecified", "Veto", "load_lexicon"]
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -130,6 +131,29 @@ class Unspecified(BaseModel):
         return self.needs is None or bool(_compile(self.needs).search(text))
 
 
+class Parameter(BaseModel):
+    """A figure of a subsidy an owner may ask about by itself: its term, maximum, rate or threshold."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    cue: str
+    params: tuple[str, ...]
+    pick: str = "all"  # "largest": one figure, the largest of those found
+    zh: str
+    en: str
+
+    def found_in(self, text: str) -> bool:
+        return bool(_compile(self.cue).search(text))
+
+    def names(self, available: list[str]) -> list[str]:
+        """The policy's figure names matching ``params`` (shell-style: tier*_amount), in that order."""
+        out: list[str] = []
+        for pattern in self.params:
+            out += [n for n in available if fnmatch.fnmatchcase(n, pattern) and n not in out]
+        return out
+
+
 class Lexicon(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -137,6 +161,10 @@ class Lexicon(BaseModel):
     terms: tuple[Term, ...]
     unspecified: tuple[Unspecified, ...]
     vetoes: tuple[Veto, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+
+    def parameters_in(self, text: str) -> list[Parameter]:
+        return [p for p in self.parameters if p.found_in(text)]
 
     def vetoes_in(self, text: str) -> list[Veto]:
         return [v for v in self.vetoes if v.applies(text)]
@@ -159,10 +187,11 @@ def _read(path: Path) -> dict:
 @lru_cache(maxsize=8)
 def load_lexicon(corpus_dir: str | Path) -> Lexicon:
     base = Path(corpus_dir)
-    asks = _read(base / "asks.yaml")["kinds"]
-    kinds = {name: AskKind(name=name, **spec) for name, spec in asks.items()}
+    asks_file = _read(base / "asks.yaml")
+    kinds = {name: AskKind(name=name, **spec) for name, spec in asks_file["kinds"].items()}
+    parameters = tuple(Parameter(**p) for p in asks_file.get("parameters") or [])
     vocabulary = _read(base / "vocabulary.yaml")
     terms = tuple(Term(**t) for t in vocabulary["terms"])
     vetoes = tuple(Veto(**v) for v in vocabulary.get("vetoes") or [])
     unspecified = tuple(Unspecified(**u) for u in _read(base / "unspecified.yaml")["topics"])
-    return Lexicon(kinds=kinds, terms=terms, unspecified=unspecified, vetoes=vetoes)
+    return Lexicon(kinds=kinds, terms=terms, unspecified=unspecified, vetoes=vetoes, parameters=parameters)
