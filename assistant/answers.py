@@ -18,6 +18,7 @@ from assistant.compose_docs import DocumentAnswers
 from assistant.corpus import Clause
 from assistant.intent import rank_clauses, units_in
 from assistant.lexicon import Lexicon, Unspecified
+from assistant.phrasing import default_phrasing
 from assistant.reading import Frame
 
 __all__ = ["FramedAnswers"]
@@ -190,8 +191,9 @@ class FramedAnswers(DocumentAnswers):
             _t(lang, "- 判断您的企业可能符合哪些政策、还缺什么条件；", "- tell you which policies your business may meet and what is still missing;"),
             _t(lang, "- 查询条文原文、牵头单位和责任单位、完成时间和发展目标。", "- quote the clauses, the lead and responsible units, deadlines and targets."),
         ])
-        draft.add("", _t(lang, "例如：“自建电商平台首年交易额3亿元能拿多少？”“新设区域总部每月房租3万元，租房补贴多少？”",
-                         "For example: “Our self-built platform did CNY 300 million in its first year; how much support can we get?”"))
+        examples = default_phrasing().example_questions
+        shown = examples["en"][:1] if lang == "en" else examples["zh"][:2]
+        draft.add("", _t(lang, "例如：" + "".join(f"“{q}”" for q in shown), "For example: " + " ".join(f"“{q}”" for q in shown)))
         return "policy_answer", None
 
     # --- what the document does not say ------------------------------------------------------------

@@ -303,13 +303,10 @@ def cmd_ui(args) -> int:
     return 0
 
 
-DEMO_QUESTIONS = [
-    "自建电商平台首年交易额3亿元能拿多少？",
-    "如果首年交易额是5.5亿呢？",
-    "跨境电商零售额15亿元人民币，按1美元兑7.1元算，能拿多少？",
-    "农产品电商由哪个部门牵头？什么时候完成？",
-    "正文和附件有哪些不一致？",
-]
+def _demo_questions() -> list[str]:
+    from assistant.phrasing import default_phrasing
+
+    return default_phrasing().demo_questions
 
 
 def cmd_demo(args) -> int:
@@ -317,7 +314,7 @@ def cmd_demo(args) -> int:
 
     assistant = PolicyAssistant(progress=_progress)
     session = None
-    for q in DEMO_QUESTIONS:
+    for q in _demo_questions():
         response = assistant.ask(q, session_id=session)
         session = response.session_id
         print(f"\n### 问：{q}\n{response.answer}")

@@ -103,6 +103,7 @@ from assistant.intent import (
 )
 from assistant.lexicon import Lexicon, load_lexicon
 from assistant.numbers import format_cn_amount
+from assistant.phrasing import default_phrasing
 from assistant.reading import Frame, read_frame
 from assistant.retrieval import tokenize
 from assistant.schemas import ChatResponse, Turn
@@ -582,10 +583,11 @@ class Composer(FramedAnswers):
             quote = self._quote(cid, set(), RULE_SENTENCE[t])
             title = POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t]
             draft.add(f"- {title}{draft.cite(cid, quote)}：“{quote}”")
-        quote = self._quote("三(六)", set(), RULE_SENTENCE["talent"])
-        draft.add(f"- {POLICY_TITLES_EN['talent'] if lang == 'en' else POLICY_TITLES['talent']}{draft.cite('三(六)', quote)}：“{quote}”")
-        draft.add("", _t(lang, "请说明企业情况（如“自建平台首年交易额3亿元”“被认定为市级示范企业”“新设区域总部年租金40万元”），我来测算。",
-                         "Tell me your situation (e.g. first-year platform volume, recognition level, annual rent) and I will estimate it."))
+        talent = POLICY_CLAUSES["talent"][0]
+        quote = self._quote(talent, set(), RULE_SENTENCE["talent"])
+        draft.add(f"- {POLICY_TITLES_EN['talent'] if lang == 'en' else POLICY_TITLES['talent']}{draft.cite(talent, quote)}：“{quote}”")
+        zh, en = default_phrasing().situation_example
+        draft.add("", _t(lang, f"请说明企业情况（{zh}），我来测算。", f"Tell me your situation ({en}) and I will estimate it."))
         return ("policy_answer" if overview else "clarification"), None
 
     # --- general -----------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from assistant.intent import (
 )
 
 
+_COUNTED = re.compile(r"\d+\s*(?:家|个)以上")
 _POINTS_BACK = re.compile(r"这项|该项|这个|这条|那项|那条|这一项|它|\bthis\b|\bit\b", re.IGNORECASE)
 
 
@@ -271,14 +272,24 @@ class DocumentAnswers(Quoter):
         draft.add(_t(turn.lang, f"文件前言写道{draft.cite(cid, quote)}：“{quote}”", f"The preamble says {draft.cite(cid, quote)}: “{quote}”"))
         return "policy_answer", None
 
+    def _goals_clause(self) -> str:
+        """The clause headed 发展目标 (the document's 2022 figures)."""
+        return next(c.clause_id for c in self.corpus.clauses if c.source == "main" and c.title == "发展目标")
+
+    def _counted_targets(self) -> list[str]:
+        """Main clauses that set a counted target ("培育网商（微商）1000家以上")."""
+        return [c.clause_id for c in self.corpus.clauses
+                if c.source == "main" and c.clause_id != self._goals_clause() and _COUNTED.search(c.text)]
+
     def _targets(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
         """The 2022 figures of 一(二) and the counted targets of 二, with the annex's wording where it differs."""
         lang = turn.lang
-        target_clauses = ("一(二)", "二(一)2", "二(三)1", "二(三)2", "二(四)")
+        goals = self._goals_clause()
+        target_clauses = (goals, *self._counted_targets())
         ranked = [c for c in self._lexical_targets(turn) if c in target_clauses]
         if re.search(r"目标|2022|交易额|零售额|结算|打造成|年份|量化|target|goal", turn.text, re.IGNORECASE) or not ranked:
-            ranked = ["一(二)"] + [c for c in ranked if c != "一(二)"]
-        listing = ranked == ["一(二)"] and re.search(
+            ranked = [goals] + [c for c in ranked if c != goals]
+        listing = ranked == [goals] and re.search(
             r"量化|所有|全部|各项|(?:目标|指标)(?:都)?有哪些|哪些(?:目标|指标)|all\s+(?:the\s+)?targets|quantitative|what\s+targets",
             turn.text,
             re.IGNORECASE,
@@ -288,7 +299,7 @@ class DocumentAnswers(Quoter):
         draft.add(_t(lang, "文件设定的目标：", "Targets set by the document:"))
         for cid in ranked[:5]:
             clause = self.corpus.get(cid)
-            if cid == "一(二)":
+            if cid == goals:
                 quote = self._full(cid)
             elif listing:
                 quote = self._matching_span(cid, r"\d+(?:家|个)")

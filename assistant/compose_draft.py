@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from assistant.calculator import FACT_LABELS, CalculationResult, format_yuan
+from assistant.calculator import POLICY_TITLES_EN as _POLICY_TITLES_EN
+from assistant.phrasing import default_phrasing
 from assistant.corpus import Clause, Corpus
 from assistant.intent import Reading, State
 from assistant.retrieval import tokenize
@@ -42,97 +44,15 @@ OOS_LEAD = {
     "error": ("抱歉，这个问题暂时无法回答，请换个说法再问。", "Sorry, I could not answer this; please rephrase."),
     "unknown": ("抱歉，文件中没有与这个问题相关的规定。", "Sorry, the document has nothing on this question."),
 }
-AWARD_NOUN = {
-    "hq_establishment": ("一次性产业扶持资金", "one-time industry support"),
-    "hq_office_purchase": ("一次性购房补贴", "one-time office purchase subsidy"),
-    "hq_office_rent": ("租房补贴（补贴期限3年累计）", "rent subsidy (3-year cumulative)"),
-    "hq_contribution_reward": ("地方经济发展贡献奖励", "local economic contribution reward"),
-    "demo_base": ("一次性奖励", "one-time reward"),
-    "demo_enterprise": ("一次性奖励", "one-time reward"),
-    "self_built_platform": ("一次性财政扶持", "one-time fiscal support"),
-    "cross_border": ("一次性财政扶持", "one-time fiscal support"),
-}
-POLICY_TITLES_EN = {
-    "hq_establishment": "One-time support for newly established e-commerce headquarters",
-    "hq_office_purchase": "Office purchase subsidy for e-commerce headquarters",
-    "hq_office_rent": "Office rent subsidy for e-commerce headquarters",
-    "hq_contribution_reward": "Local economic contribution reward for e-commerce headquarters",
-    "demo_base": "One-time reward for e-commerce demonstration bases (parks)",
-    "demo_enterprise": "One-time reward for e-commerce demonstration enterprises",
-    "self_built_platform": "One-time fiscal support for self-built e-commerce platforms",
-    "cross_border": "One-time fiscal support for cross-border e-commerce",
-    "talent": "Preferential policies for high-level e-commerce talent",
-}
-CONDITION_TEXT = {
-    "registered_in_beibei": ("在北碚区注册", "registered in Beibei District"),
-    "local_legal_entity": ("属于本地法人企业", "a local legal entity"),
-    "platform_project_investment_yuan": ("项目投资100万元以上", "project investment of at least 1,000,000 yuan"),
-    "new_hq_type": (
-        "属于在我区新设立的电子商务区域总部、营销中心、结算中心、运营中心等",
-        "a newly established e-commerce regional HQ, marketing, settlement or operations centre in Beibei",
-    ),
-    "registered_capital_yuan": ("注册资金1000万元（含）以上", "registered capital of at least 10,000,000 yuan"),
-    "online_annual_sales_yuan": ("线上年销售收入1亿元以上", "annual online sales of at least 100,000,000 yuan"),
-    "sales_in_statistics": ("线上销售数据已入统", "online sales included in official statistics"),
-    "years_in_operation": ("正常经营1年以上", "at least 1 year of normal operation"),
-}
-ASK = {
-    "self_built_platform": ("自建平台建成运营后首年网上交易额（如3亿元）", "the platform's first-year online transaction volume (e.g. 300 million yuan)"),
-    "cross_border": (
-        "跨境电子商务零售交易额（美元金额，如2.5亿美元；只有人民币金额时请同时提供美元兑人民币汇率）",
-        "your cross-border e-commerce retail volume in US dollars (or the CNY figure plus the USD/CNY exchange rate)",
-    ),
-    "hq_office_purchase": ("在区内购买办公用房的总价（如300万元）", "the total price of the office bought in the district (e.g. 3 million yuan)"),
-    "hq_office_rent": ("在区内租用办公用房的年租金（如40万元；给月租金也可以）", "the annual office rent in the district (e.g. 400,000 yuan)"),
-    "hq_contribution_reward": ("对北碚区地方经济发展的年度贡献额（每年金额，如每年100万元）", "your yearly contribution to Beibei's local economy (e.g. 1 million yuan a year)"),
-    "hq_establishment": (
-        "注册资金、线上年销售收入及数据是否入统、正常经营年限",
-        "registered capital, annual online sales (and whether they are in official statistics), years of operation",
-    ),
-    "demo_base": ("示范基地（园区）的认定级别：国家级还是市级", "the recognition level of the base: national or municipal"),
-    "demo_enterprise": ("示范企业的认定级别：国家级还是重庆市级", "the recognition level of the enterprise: national or Chongqing municipal"),
-}
-RATE_ASK = (
-    "美元兑人民币汇率（如“1美元兑7.1元”）。门槛是2亿美元，人民币金额是否达标取决于所用汇率，本助手不会自行假设汇率",
-    "the USD/CNY exchange rate (e.g. 1 USD = 7.1 CNY): the threshold is USD 200 million, so whether a CNY figure "
-    "qualifies depends on the rate, and no rate is assumed",
-)
-# The sentence of a clause that states each policy's rule.
-RULE_SENTENCE = {
-    "hq_establishment": r"一次性产业扶持资金|积极引进",
-    "hq_office_purchase": r"购买办公用房|购房",
-    "hq_office_rent": r"租用办公用房|租房",
-    "hq_contribution_reward": r"贡献|政策扶持",
-    "demo_base": r"示范基地|示范园区",
-    "demo_enterprise": r"示范企业|示范创建",
-    "self_built_platform": r"自建电子商务平台",
-    "cross_border": r"2亿美元",
-    "talent": r"优惠政策",
-}
-UNIT_EN = {
-    "区商务委": "District Commerce Commission", "区财政局": "District Finance Bureau",
-    "区招商投资局": "District Investment Promotion Bureau", "区发展改革委": "District Development and Reform Commission",
-    "区经济信息委": "District Economy and Information Technology Commission", "区科技局": "District Science and Technology Bureau",
-    "区农业农村委": "District Agriculture and Rural Affairs Commission", "区供销联社": "District Supply and Marketing Cooperative",
-    "各涉农街镇": "agriculture-related sub-districts and towns", "区文化旅游委": "District Culture and Tourism Commission",
-    "区扶贫办": "District Poverty Alleviation Office", "区人力社保局": "District Human Resources and Social Security Bureau",
-    "区教委": "District Education Commission", "区卫生健康委": "District Health Commission",
-    "区公安分局": "District Public Security Sub-bureau", "区民营经济发展局": "District Private Economy Development Bureau",
-    "两江新区水土高新技术产业园管委会": "Shuitu Hi-tech Industrial Park Management Committee (Liangjiang New Area)",
-    "两江新区蔡家智慧新城管委会": "Caijia Smart New City Management Committee (Liangjiang New Area)",
-    "缙云人文科技城管委会": "Jinyun Humanities and Science City Management Committee",
-}
-CLAUSE_TITLES_EN = {
-    "文件信息": "Document information", "前言": "Preamble", "一(一)": "Guiding ideology", "一(二)": "Development targets",
-    "二(一)1": "Building e-commerce industrial parks", "二(一)2": "Cultivating e-commerce market entities",
-    "二(二)1": "Industrial internet carriers", "二(二)2": "E-commerce in manufacturing",
-    "二(二)3": "Intelligent e-commerce", "二(三)1": "Agricultural product e-commerce", "二(三)2": "Tourism e-commerce",
-    "二(三)3": "E-commerce for targeted poverty alleviation", "二(四)": "Developing cross-border e-commerce",
-    "三(一)": "Attracting e-commerce headquarters", "三(二)": "E-commerce parks and incubation bases",
-    "三(三)": "E-commerce demonstration enterprises", "三(四)": "Self-built e-commerce platforms",
-    "三(五)": "Cross-border e-commerce support", "三(六)": "E-commerce talent and entrepreneurship",
-    "四(一)": "Working mechanism", "四(二)": "Service system", "四(三)": "Supervision system",
-}
+_PHRASING = default_phrasing()
+AWARD_NOUN = _PHRASING.award_noun
+POLICY_TITLES_EN = _POLICY_TITLES_EN
+CONDITION_TEXT = _PHRASING.conditions
+ASK = _PHRASING.ask
+RATE_ASK = _PHRASING.rate_ask
+RULE_SENTENCE = _PHRASING.rule_sentence  # the sentence of a clause that states each policy's rule
+UNIT_EN = _PHRASING.unit_names_en
+CLAUSE_TITLES_EN = _PHRASING.clause_titles_en
 
 _UNITS_SPAN = re.compile(r"（牵头(?:单位|部门)：[^）]*）$")
 _SENTENCE = re.compile(r"[^。；]+[。；]?")

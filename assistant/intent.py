@@ -22,8 +22,9 @@ from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant.calculator import POLICY_IDS
+from assistant.calculator import POLICY_CLAUSES, POLICY_IDS
 from assistant.numbers import Extraction, extract, parse_numeral
+from assistant.phrasing import default_phrasing
 
 if TYPE_CHECKING:
     from assistant.corpus import Corpus
@@ -234,14 +235,7 @@ STACK_CUE = _rx(r"同时|另外|还|也|加上|加起来|两项|各项|叠加|co
 FOLLOWUP_CUE = _rx(r"^\W*(?:那|那么|如果|要是|假如|换成|改为|改成|then\b|what\s+if|and\s+if|if\s+it)|呢\W*$|这项|该项|这个|这条|那项|那条|这一项|\bthis\b|\bthat\b|\bit\b")
 
 # Units named in the document, with the short forms people use.
-_UNIT_ALIASES = {
-    "区扶贫办": r"扶贫办", "区供销联社": r"供销联社|供销社", "区公安分局": r"公安分局|公安",
-    "区发展改革委": r"发展改革委|发改委", "区经济信息委": r"经济信息委|经信委", "区招商投资局": r"招商投资局|招商局",
-    "区农业农村委": r"农业农村委|农委", "区文化旅游委": r"文化旅游委|文旅委", "区人力社保局": r"人力社保局|人社局",
-    "区民营经济发展局": r"民营经济发展局", "区财政局": r"财政局", "区科技局": r"科技局", "区教委": r"教委",
-    "区卫生健康委": r"卫生健康委|卫健委", "区商务委": r"商务委", "各涉农街镇": r"涉农街镇",
-    "两江新区水土高新技术产业园管委会": r"水土高新", "两江新区蔡家智慧新城管委会": r"蔡家", "缙云人文科技城管委会": r"缙云",
-}
+_UNIT_ALIASES = default_phrasing().unit_aliases  # units named in the document, with the short forms people use
 _UNIT_PATTERNS = [(unit, _rx(p)) for unit, p in _UNIT_ALIASES.items()]
 
 
@@ -254,30 +248,7 @@ def units_in(text: str) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 
 # Lay words for each main clause (its annex row comes along as the counterpart).
-_ALIASES: dict[str, str] = {
-    "文件信息": r"文号|文件号|北碚府发|印发|发文机关|成文日期|主送|下发给|document\s+number|\bissued\b",
-    "前言": r"依据哪|根据哪|上级文件|渝府发|积极作用|文件开头|开头说",
-    "一(一)": r"指导思想|guiding\s+(?:ideology|principle|thought)",
-    "一(二)": r"发展目标|网络零售额|交易额的目标|交易及结算|新高地|打造成|年份节点|量化目标|development\s+targets?|targets?\s+for\s+2022",
-    "二(一)1": r"产业园区?|电商园区|创业园|孵化中心|众创空间|定向招商|园城管委会|industrial\s+parks?",
-    "二(一)2": r"(?<!农产品电商)(?<!农产品)市场主体|招商引资|龙头企业|网商|微商|领军企业|market\s+(?:players|entities)",
-    "二(二)1": r"工业互联网|双创|industrial\s+internet",
-    "二(二)2": r"制造业|上网触电|汽摩企业|装备制造企业|manufactur",
-    "二(二)3": r"智能化|以销定产|网货定制|新零售|个性化定制|intelligen",
-    "二(三)1": r"农产品电商市场主体|农产品|土特产|农特产|出村进城|agricultur",
-    "二(三)2": r"旅游电商|文旅|乡村旅游|网红景点|手工艺品|touris",
-    "二(三)3": r"扶贫|贫困|脱贫|povert",
-    "二(四)": r"海外仓|出口|速卖通|渝贸通|优商优品|外贸|跨境电子商务重点企业|重点企业|跨境.{0,8}任务|cross-border.{0,30}task",
-    "三(一)": r"总部|营销中心|结算中心|(?<!海外)运营中心|租房补贴|购房补贴|房租|租金|办公(?:用房|楼|室)|办工楼|地方经济发展贡献|贡献奖励|headquarters|\bHQ\b|\brent\b|office",
-    "三(二)": r"示范基地|示范园区|孵化基地|电商楼宇|demonstration\s+base",
-    "三(三)": r"示范企业|示范创建|demonstration\s+enterprise",
-    "三(四)": r"自建|自己(?:搭|建)|self[-\s]?built|own\s+(?:e-?commerce\s+)?platform",
-    "三(五)": r"跨境.{0,6}(?:扶持|补贴|政策|奖励)|跨境.{0,12}(?:零售|美元)|2亿美元|cross-border.{0,40}(?:support|subsid|retail)",
-    "三(六)": r"人才|人材|落户|子女入学|孩子上学|出入境|居留|talent",
-    "四(一)": r"联席会议|工作机制|激励约束|joint\s+meeting",
-    "四(二)": r"服务体系|服务商|服务业|供应链金融|电子合同|电子发票|电子印章|电子钱包|移动支付|代运营|商业保理|消费信贷",
-    "四(三)": r"监管|电子商务法|电商法|诚信|信用体系|知识产权|违法|supervis|regulat",
-}
+_ALIASES: dict[str, str] = default_phrasing().clause_aliases  # lay words for each main clause
 _ALIAS_PATTERNS = {cid: _rx(p) for cid, p in _ALIASES.items()}
 _CROSS_BORDER_ANY = _rx(r"跨境|跨竟|cross[-\s]?border")
 _SUPPORT_WORDS = _rx(r"扶持|补贴|政策|奖励|support|subsid|polic")
@@ -350,10 +321,12 @@ def rank_clauses(text: str, corpus: "Corpus", hits: list[Any] | None = None) -> 
         matches = [m.group(0) for m in pattern.finditer(text)]
         if matches and corpus.has(cid):
             scores[cid] = scores.get(cid, 0) + sum(min(len(m), 8) for m in matches) + 4
-    if _CROSS_BORDER_ANY.search(text):  # the task (二(四)) or the subsidy (三(五)): the wording decides
-        preferred = "三(五)" if _SUPPORT_WORDS.search(text) and not _TASK_WORDS.search(text) else "二(四)"
+    if _CROSS_BORDER_ANY.search(text):  # the cross-border task or the cross-border subsidy: the wording decides
+        subsidy = POLICY_CLAUSES["cross_border"][0]
+        task = next((c.clause_id for c in corpus.clauses if c.source == "main" and "跨境" in c.title
+                     and c.clause_id != subsidy), subsidy)
+        preferred, other = (subsidy, task) if _SUPPORT_WORDS.search(text) and not _TASK_WORDS.search(text) else (task, subsidy)
         scores[preferred] = scores.get(preferred, 0) + 6
-        other = "二(四)" if preferred == "三(五)" else "三(五)"
         scores[other] = scores.get(other, 0) + 3
     for rank, hit in enumerate(hits or []):
         cid = main_of(hit.clause_id)

@@ -18,7 +18,7 @@ class Citation(BaseModel):
 
 
 class ChatResponse(BaseModel):
-    answer: str = Field(description="Markdown, with inline citations like 【三(四)】.")
+    answer: str = Field(description="Markdown, with inline citations like 【<clause id>】.")
     answer_type: AnswerType
     citations: list[Citation] = Field(default_factory=list)
     calculation: CalculationResult | None = None
