@@ -522,9 +522,15 @@ class Composer(FramedAnswers):
             elif reason == "monthly":
                 draft.add(_t(lang, f"“{raw}”是按月的数字，而政策看的是{label}（全年或首年合计）。月度数字乘以12只是估计，请提供全年的实际数额。",
                              f"“{raw}” is a monthly figure, but the policy looks at {label} for the whole (first) year. Please give the yearly figure; 12 × a month would be a guess."))
+            elif reason == "not_retail":
+                draft.add(_t(lang, f"不能按“{raw}”计算：跨境电商扶持只看跨境电子商务**零售**交易额，B2B、批发等不是零售，不计入。如有零售部分，请提供零售额。",
+                             f"No, not on “{raw}”: the cross-border support counts only cross-border e-commerce **retail** (零售) volume; B2B or wholesale trade does not count. If part of it is retail, give that figure."))
+            elif reason == "which_year":
+                draft.add(_t(lang, f"您给的{label}（{raw}）是哪一年的？奖励比例按年度不同，请说明是自产生贡献起的第几年，或按年度依次提供每年的数额（每年相同可说“每年…”）。",
+                             f"Which year is your {label} ({raw}) for? The reward rate depends on the year; say which year it is counted from the first, or give each year's figure (or “every year …”)."))
             else:
-                draft.add(_t(lang, f"您给出的{label}（{raw}）不是从第1年开始的，请按第1年到第5年依次提供每年的数额。",
-                             f"Your {label} figures ({raw}) do not start at year 1; please give each year from year 1 to year 5."))
+                draft.add(_t(lang, f"您给出的{label}（{raw}）不是从第1年起逐年连续的，请按第1年到第5年依次提供每年的数额。",
+                             f"Your {label} figures ({raw}) are not year 1, 2, 3… in order; please give each year from year 1 to year 5."))
         topics = [t for t in turn.reading.topics if t in MONETARY_POLICIES]
         if topics:
             draft.add("", _t(lang, "政策原文：", "What the policy says:"))

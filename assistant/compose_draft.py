@@ -13,6 +13,8 @@ from typing import Any
 
 from assistant.calculator import FACT_LABELS, CalculationResult, format_yuan
 from assistant.calculator import POLICY_TITLES_EN as _POLICY_TITLES_EN
+from assistant.money import format_money_en
+from assistant.numbers import extract_amounts
 from assistant.phrasing import default_phrasing
 from assistant.corpus import Clause, Corpus
 from assistant.intent import Reading, State
@@ -96,6 +98,30 @@ def _units(names: list[str], lang: str) -> str:
     return ("; " if lang == "en" else "、").join(_unit(n, lang) for n in names) or _t(lang, "（未列）", "(none listed)")
 
 
+_QUOTED = re.compile(r"“([^”]*)”")
+_COUNT = re.compile(r"(\d+)\s*(?:家|个)(以上)?")
+
+
+def with_english_figures(line: str) -> str:
+    """An English answer quotes the Chinese text verbatim; the figures in the quote are added in English
+    ("30万元 = CNY 300,000"), converted by the money module, never retyped."""
+    figures: list[str] = []
+    for quoted in _QUOTED.findall(line):
+        amounts = extract_amounts(quoted)
+        for i, amount in enumerate(amounts):
+            if amount.range_part == "high":
+                continue  # shown with its lower end: "1-5亿元 = CNY 100,000,000–500,000,000"
+            shown = format_money_en(amount.value, amount.currency)
+            if amount.range_part == "low" and i + 1 < len(amounts):
+                shown += "–" + format_money_en(amounts[i + 1].value, amount.currency).split(" ", 1)[1]
+            figures.append(f"{amount.raw} = {shown}")
+        for m in _COUNT.finditer(quoted):
+            figures.append(f"{m.group(0)} = {int(m.group(1)):,}{' or more' if m.group(2) else ''}")
+    if not figures:
+        return line
+    return f"{line} (figures: {'; '.join(dict.fromkeys(figures))})"
+
+
 @dataclass
 class Draft:
     corpus: Corpus
@@ -123,7 +149,8 @@ class Draft:
         self.lines.extend(lines)
 
     def response(self, answer_type: str, notices: list[str], calculation: CalculationResult | None = None) -> ChatResponse:
-        answer = "\n".join(self.lines).strip()
+        lines = [with_english_figures(line) for line in self.lines] if self.lang == "en" else self.lines
+        answer = "\n".join(lines).strip()
         cited = list(dict.fromkeys(_MARKER.findall(answer)))
         for cid in cited:
             if cid not in self.quotes and self.corpus.has(cid):

@@ -115,7 +115,7 @@ _OTHER_REGION = _rx(
 )
 _TAX = _rx(r"增值税|所得税|税率|印花税|关税|退税|个税|税务登记|开发票|发票怎么|\bVAT\b|income\s+tax|tax\s+rates?")
 _OFF_TOPIC = _rx(
-    r"诗|天气|气温|下雨|股票|炒股|基金|彩票|笑话|涨粉|保证金|翻译(?!成?(?:英文|英语|中文))|菜谱|做饭|电影|游戏|星座|作文|歌词|"
+    r"诗|天气|气温|下雨|股票|炒股|概念股|个股|哪只股|买股|理财|基金|彩票|笑话|涨粉|保证金|翻译(?!成?(?:英文|英语|中文))|菜谱|做饭|电影|游戏|星座|作文|歌词|"
     r"(?:房价|楼价).{0,8}(?:平米|平方|走势|涨|跌)|一平米|每平米|每平方米|"
     r"\bpoem|\bweather\b|\bstocks?\b|\bjoke|\brecipe|\btranslate\b(?!.{0,20}\b(?:english|chinese)\b)"
 )
@@ -152,7 +152,7 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("hq_establishment", _rx(r"一次性产业扶持|产业扶持资金|注册资[金本]|线上年销售收入|入统|正常经营|registered\s+capital")),
     ("demo_base", _rx(r"示范基地|示范园区|孵化基地|电商楼宇|demonstration\s+(?:base|park|zone)")),
     ("demo_enterprise", _rx(r"示范企业|示范创建|demonstration\s+(?:enterprise|company|firm)")),
-    ("talent", _rx(r"人才|落户(?!北碚|在北碚|到北碚)|子女入学|孩子上学|上学|医疗|出入境|居留|talent")),
+    ("talent", _rx(r"人才|落户(?!北碚|在北碚|到北碚)|子女|(?:孩子|小孩|娃)[^，。？]{0,4}(?:上学|读书|入学|念书)|上学|入学|医疗|就医|出入境|居留|talent|children|child|kids|school\w*|residence\s+permit")),
 ]
 _HQ_GENERIC = _rx(r"总部|营销中心|结算中心|运营中心|营运中心|headquarters|\bHQ\b")
 _FACT_TOPICS = {
@@ -219,10 +219,10 @@ TABLE_STRUCTURE_CUE = _rx(r"(?:任务分解表|分解表|附件|task\s+table|ann
 SECTION_CUE = _rx(r"(总体要求|主要任务|支持政策|保障措施)(?:.{0,6})(?:有哪些|是什么|包括|有什么|有几|哪几)")
 VALIDITY_CUE = _rx(r"有效期|还有效|是否有效|仍然有效|到期|失效|废止|过期|还能用|还适用|还执行|still\s+(?:valid|in\s+force|apply)|expire|valid\s+until")
 APPLY_CUE = _rx(r"怎么申请|如何申请|申请流程|申请材料|申报|去哪(?:里)?申请|找谁申请|办理流程|how\s+(?:do|can)\s+(?:we|I)\s+apply|how\s+to\s+apply|application\s+process")
-TARGET_CUE = _rx(r"目标|多少家|几家|多少个|几个|好多家|培育.{0,8}(?:多少|几)|要达到|达到多少|搞到多少|要搞到|突破多少|量化|年份节点|打造成|targets?|goals?|reach\w*\s+by|by\s+2022|到2022年")
+TARGET_CUE = _rx(r"目标|多少家|几家|多少个|几个|好多家|培育.{0,8}(?:多少|几)|要达到|达到多少|搞到多少|要搞到|突破多少|量化|年份节点|打造成|targets?|goals?|reach\w*\s+by|by\s+2022|到2022年|plan\s+to\s+(?:cultivate|foster|develop|build)|how\s+many\b.{0,40}\b(?:cultivate|foster)")
 META_CUE = _rx(
     r"文号|文件号|北碚府发|几号文|印发|发文(?:机关|单位)?|成文|主送|下发(?:给|到)|发给(?:哪些|谁)|哪(?:天|一天)(?:发|印|出)|"
-    r"(?:什么|啥)时候(?:发|印|出台)|发布(?:时间|日期)|哪个单位(?:发|印)|落款|\bissued\b|document\s+number|issuing"
+    r"(?:什么|啥)时候(?:发|印|出台)|发布(?:时间|日期)|哪个单位(?:发|印)|落款|\bissued\b|document\s+number|issuing|publish\w*|which\s+(?:body|authority|government|department)\s+(?:issued|published|wrote)"
 )
 PREAMBLE_CUE = _rx(r"依据哪|根据哪|上级文件|出台依据|渝府发|based\s+on\s+which|文件开头|开头说")
 MONEY_CUE = _rx(r"多少|几个钱|能拿|能补|能奖|能给|有钱|给钱|补贴|补助|扶持|奖励|奖多少|优惠|how\s+much|eligible|qualif|subsid|support|reward|grant")

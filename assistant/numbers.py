@@ -288,13 +288,13 @@ _CUES: list[tuple[str, str]] = [
     (r"年租金|每年租金|租金|房租|租了|租用办公|租(?:个|间|套)?(?:办公|写字楼)|\brent(?:ing|ed|s)?|leas(?:e|ing|ed)", "rent"),
     (r"购买|购房|购置|买了|买下|买|总价|房价|bought|buy(?:ing)?|purchas(?:e|ed|ing)", "purchase"),
     (r"地方经济发展贡献|贡献|纳税|缴税|税收|contribution", "contribution"),
-    (r"项目投资|投资|投入|invest(?:ment|ed)?", "investment"),
+    (r"项目投资|投资|投入|投了|项目投|砸了|invest(?:ment|ed)?", "investment"),
     (r"办公楼|办公用房|办公室|写字楼|office", "office"),
     # weak cues: the policy's name next to a bare figure ("跨境电商2.1亿美元", "自建平台6亿")
     (r"跨境(?:电商|电子商务)?|cross[-\s]?border", "retail_weak"),
     (r"自建(?:电商|电子商务)?平台|self[-\s]?built\s+platform", "sales_weak"),
     (
-        r"补贴|补助|补帖|补(?!充)|扶持|奖励|奖金|奖|资助|能拿|拿到|拿|给予|给|批准|批|获得|得到|发放|领|申请|申报|享受|说成|说|写|回答|答|开头|"
+        r"补贴|补助|补帖|补(?!充)|扶持|奖励|奖金|奖|资助|能拿|拿到|拿|给予|给|批准|批|获得|得到|发放|领|申请|申报|享受|说成|说是|说(?=\s*\d)|写成|写上|写(?!错)|回答|答|开头|"
         r"提高到|改成|变成|乘以|翻倍|目标|突破|subsid(?:y|ies)|grant|reward|award|bonus|say|said",
         "claim",
     ),
@@ -392,7 +392,7 @@ _QUESTION_CLAUSE = re.compile(r"必须|需要|需不需要|要求|是否|要不�
 
 _YEAR_NUM = r"(?P<n>\d+(?:\.\d+)?|[一二两三四五六七八九十]+|半)"
 _YEARS_IN_OPERATION = [
-    re.compile(rf"(?:正常)?(?:经营|运营|营业|成立|开业)(?:了|已|已经|满|超过|达)*\s*{_YEAR_NUM}\s*(?P<u>个月|月|年)(?P<half>半)?"),
+    re.compile(rf"(?:正常)?(?:经营|运营|营业|成立|开业)(?:了|已|已经|满|超过|达|到现在|至今|才|只有|刚|刚刚)*\s*{_YEAR_NUM}\s*(?P<u>个月|月|年)(?P<half>半)?"),
     re.compile(rf"(?:operat(?:ing|ed|ion)|in\s+(?:business|operation))\s+(?:for\s+)?{_YEAR_NUM}\s*(?P<u>years?|months?)", re.IGNORECASE),
 ]
 _RENT_YEARS = [
@@ -487,9 +487,13 @@ def _field_for(kind: str, amount: Amount, text: str, topics: set[str]) -> str | 
 # What a figure measures is decided by more than its cue word: its period (per month / per year), its
 # ordinal (the first year or a later one), its scope (cross-border or domestic), and whether it is the
 # subsidy itself or a threshold being asked about rather than a fact about the business.
-_PERIOD_MONTH = re.compile(r"每个?月|平均每?月|月(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*月|一个月|per\s+month|monthly|a\s+month|/\s*mo\b", re.IGNORECASE)
+_PERIOD_MONTH = re.compile(
+    r"每个?月|平均每?月|月(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*月|一个月|per\s+month|monthly|a\s+month|(?:every|each)\s+month|/\s*mo\b",
+    re.IGNORECASE)
 _ONE_MONTH = re.compile(r"(?<!线)上个?月|这个?月|本月|当月|last\s+month|this\s+month", re.IGNORECASE)
-_PERIOD_YEAR = re.compile(r"每年|年(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*年|一年|全年|per\s+(?:year|annum)|annual(?:ly)?|yearly|a\s+year|/\s*yr\b", re.IGNORECASE)
+_PERIOD_YEAR = re.compile(
+    r"每年|年(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*年|一年|全年|per\s+(?:year|annum)|annual(?:ly)?|yearly|a\s+year|(?:every|each)\s+year|/\s*yr\b",
+    re.IGNORECASE)
 _ORDINAL = re.compile(
     r"(?:第\s*(?P<n>[一二两三四五六七八九十\d]{1,3})\s*(?:个)?年(?:度)?|(?P<first>首年|头一?年|第一年|头年|first[-\s]year|(?:in\s+)?year\s*(?:one|1)\b)"
     r"|(?P<next>次年|第二年|second[-\s]year|(?:in\s+)?year\s*(?:two|2)\b)|(?P<cal>20\d\d)\s*年(?!\d*月))",
@@ -503,7 +507,7 @@ _THRESHOLD_ASKED = re.compile(
 _THRESHOLD_QUESTION = re.compile(r"够不够|到没到|达没达到|过没过|那条线|这条线", re.IGNORECASE)
 _NOT_RETAIL = re.compile(r"B2B|批发|一般贸易|大宗|to\s*B\b", re.IGNORECASE)
 _RETAIL = re.compile(r"零售|B2C|retail", re.IGNORECASE)
-_HOW_COUNTED = re.compile(r"怎么算|如何算|从.{0,15}算|起算|是指|指什么|什么意思|怎么认定|如何认定|怎么理解|how\s+is\b.{0,30}\b(?:counted|measured|defined)", re.IGNORECASE)
+_HOW_COUNTED = re.compile(r"还算|算不算|算吗|怎么算|如何算|从.{0,15}算|起算|是指|指什么|什么意思|怎么认定|如何认定|怎么理解|how\s+is\b.{0,30}\b(?:counted|measured|defined)", re.IGNORECASE)
 _SERIES_MARK = re.compile(r"每年|年均|连续|前\s*[\d一二两三四五]\s*年|各年|\d\s*年(?:都|均)|per\s+year|a\s+year|annual|each\s+year|every\s+year", re.IGNORECASE)
 _PERSONAL = re.compile(r"我|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
 _PERIOD_FIELDS = {  # fields whose figure has a period; the calculator wants the yearly (or first-year) one
@@ -657,7 +661,7 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
             continue
         if kind == "month_rent":
             period = "month"
-        if name in _PERIOD_FIELDS and period == "month" and _ONE_MONTH.search(clause):
+        if name in _PERIOD_FIELDS and _ONE_MONTH.search(head):
             out.unclear.append((name, "monthly", amount.raw, amount.value))  # one month's figure: 12 × it is a guess
             continue
         if name in ("cross_border_retail_usd", "cross_border_retail_cny") and _NOT_RETAIL.search(text) and not _RETAIL.search(text):
