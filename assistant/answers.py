@@ -76,9 +76,32 @@ class FramedAnswers(DocumentAnswers):
             return answer
         if frame.ask in ("other", "amount", "eligibility", "count", "when") and (answer := self._parameter(turn, draft)):
             return answer
+        if frame.ask in ("other", "amount", "eligibility", "match", "definition") and (answer := self._talent(turn, draft)):
+            return answer
         if frame.ask in ("other", "amount", "eligibility", "match", "count") and (answer := self._business(frame, turn, draft)):
             return answer
         return None
+
+    # --- the talent policy (non-monetary) ----------------------------------------------------------
+    def _talent(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
+        """"引进的技术总监孩子上学有照顾吗": 可能, on two conditions the document states, with the preferences
+        named in the answer's language; who counts as 高层次人才 is Chongqing's rules, not this document."""
+        topics = [t for t in turn.reading.topics if t in POLICY_CLAUSES]
+        if topics != ["talent"]:
+            return None
+        lang = turn.lang
+        book = knowledge.load_policies()
+        pol = book.policy("talent")
+        cid = next((c for c in pol.clauses if pol.amount.quote in self.corpus.get(c).text), pol.clauses[0])
+        quote = self._quote(cid, turn.tokens, re.escape(pol.amount.quote))
+        basis = book.text("talent", "basis", lang)
+        draft.add(_t(lang, f"可能（须同时满足两点：企业设立了所列机构，且该人员属于高层次人才）：{basis}{draft.cite(cid, quote)}。",
+                     f"Possibly (if both hold: the firm has set up one of the listed centres, and the person counts as high-level talent): {basis} {draft.cite(cid, quote)}."))
+        draft.add(_t(lang, f"条文原文：“{quote}”", f"The clause reads: “{quote}”"))
+        draft.add("", *[f"- {n}" for n in book.notes("talent", lang, "always")] if any(n.when == "always" for n in pol.notes) else [])
+        draft.add(_t(lang, f"这是非资金类政策；谁算高层次人才按重庆市规定认定，请咨询{_units([pol.lead_unit], lang)}。",
+                     f"This policy carries no money; who counts as high-level talent is decided under Chongqing's rules. Ask {_units([pol.lead_unit], lang)}."))
+        return "policy_answer", None
 
     # --- one figure of a subsidy -------------------------------------------------------------------
     def _parameter(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:

@@ -98,6 +98,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from assistant.money import yuan_values
+
 __all__ = [
     "DatasetError",
     "GoldItem",
@@ -256,87 +258,9 @@ def norm_text(text: str) -> str:
     return re.sub(r"\s+", " ", t)
 
 
-_MULT = {"": Decimal(1), "万": Decimal(10_000), "亿": Decimal(100_000_000), "千": Decimal(1000),
-         "百万": Decimal(1_000_000), "千万": Decimal(10_000_000), "万亿": Decimal(10**12)}
-_EN_MULT = {"thousand": Decimal(1000), "k": Decimal(1000), "million": Decimal(1_000_000), "m": Decimal(1_000_000),
-            "mn": Decimal(1_000_000), "billion": Decimal(1_000_000_000), "bn": Decimal(1_000_000_000)}
-_NUM = r"\d+(?:[,，]\d{3})*(?:\.\d+)?"
-# 30万元 / 300,000元 / 1.5亿元 / 30 万元 / 300,000 元人民币
-_ZH_MONEY = re.compile(rf"({_NUM})\s*(万亿|千万|百万|万|亿|千)?\s*(?:元|块)")
-# ¥300,000 / ￥30万 / RMB 300,000 / CNY 2 million
-_PREFIX_MONEY = re.compile(
-    rf"(?:¥|￥|rmb|cny)\s*({_NUM})\s*(万亿|千万|百万|万|亿|千|million|billion|thousand|mn|bn|m|k)?(?![a-z])",
-    re.IGNORECASE,
-)
-# 300,000 yuan / 2 million yuan / 300,000 RMB
-_SUFFIX_MONEY = re.compile(
-    rf"({_NUM})\s*(million|billion|thousand|mn|bn|m|k)?\s*(?:yuan|rmb|cny)\b", re.IGNORECASE
-)
-_CN_NUMERAL_MONEY = re.compile(r"([零〇一二两三四五六七八九十百千万亿点]+)\s*(?:元|块)")
-
-
-def _dec(number: str) -> Decimal | None:
-    try:
-        return Decimal(number.replace(",", "").replace("，", ""))
-    except InvalidOperation:
-        return None
-
-
-def _fallback_money(text: str) -> list[Decimal]:
-    out: list[Decimal] = []
-    t = unicodedata.normalize("NFKC", text)
-    for m in _ZH_MONEY.finditer(t):
-        if (d := _dec(m.group(1))) is not None:
-            out.append(d * _MULT[m.group(2) or ""])
-    for pattern in (_PREFIX_MONEY, _SUFFIX_MONEY):
-        for m in pattern.finditer(t):
-            d = _dec(m.group(1))
-            unit = (m.group(2) or "").lower()
-            if d is None:
-                continue
-            out.append(d * (_MULT.get(unit) or _EN_MULT.get(unit) or Decimal(1)))
-    for m in _CN_NUMERAL_MONEY.finditer(t):
-        words = m.group(1)
-        if not any(c in words for c in "零〇一二两三四五六七八九"):
-            continue
-        try:
-            import cn2an
-
-            value = cn2an.cn2an(words, "smart")
-        except Exception:  # noqa: BLE001 - not a numeral after all ("万元" alone, "一一")
-            continue
-        out.append(Decimal(str(value)))
-    return out
-
-
 def extract_money(text: str) -> list[Decimal]:
-    """Every money amount in yuan that the text states, as `Decimal`.
-
-    Uses ``assistant.numbers.extract_amounts`` (CNY amounts only) when available, and always adds the amounts this
-    module's own patterns find (Arabic numbers with 万/亿 and 元, ¥/RMB/CNY prefixes, "yuan" suffixes with
-    million/billion, and Chinese numerals before 元), so a gap in either parser cannot fail a correct answer.
-    """
-    found: list[Decimal] = []
-    try:
-        from assistant.numbers import extract_amounts  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - module absent or not yet providing it
-        extract_amounts = None
-    if extract_amounts is not None:
-        try:
-            for a in extract_amounts(text) or []:
-                if getattr(a, "currency", "CNY") != "CNY":  # "2亿美元" is not a yuan amount
-                    continue
-                value = next(
-                    (getattr(a, n) for n in ("value_yuan", "value", "amount", "yuan") if hasattr(a, n)), a
-                )
-                try:
-                    found.append(Decimal(str(value)))
-                except (InvalidOperation, ValueError):
-                    continue
-        except Exception:  # noqa: BLE001 - a parser bug must not abort scoring
-            pass
-    found.extend(_fallback_money(text))
-    return found
+    """Every amount in yuan the text states, read by the one money module (a "2亿美元" is not a yuan amount)."""
+    return yuan_values(text)
 
 
 def _to_decimal(value: Any) -> Decimal | None:
@@ -944,7 +868,7 @@ def check_gate(summary: EvalSummary) -> list[str]:
     if amount is not None and amount < GATE_AMOUNT_RATE:
         bad = [r.id for r in summary.results if r.score is not None and r.score.checks.get("amounts") is False]
         out.append(
-            f"amount exact-match {amount * 100:.1f}% < 100% ({len(bad)} item(s): {', '.join(bad[:10])}"
+            f"amount exact-match {amount * 100:.1f}% < 100% ({len(bad)} item(s): {', '.join(bad[:10])}"  # policy-literal: ok (a gate, not a policy figure)
             + (" …" if len(bad) > 10 else "") + ")"
         )
     failed_injection = [
@@ -988,7 +912,7 @@ def write_chart(summary: EvalSummary, path: Path) -> Path:
             ax.text(min(v + 1, 101), bar.get_y() + bar.get_height() / 2, f"{v:.0f}%  ({s.passed}/{s.scored})",
                     va="center", fontsize=8)
         ax.axvline(GATE_PASS_RATE * 100, color="#555", linestyle="--", linewidth=1)
-        ax.text(GATE_PASS_RATE * 100, len(cats) - 0.4, " gate 95%", fontsize=7, color="#555", va="bottom")
+        ax.text(GATE_PASS_RATE * 100, len(cats) - 0.4, " gate 95%", fontsize=7, color="#555", va="bottom")  # policy-literal: ok (a gate, not a policy figure)
         ax.set_xlim(0, 118)
         ax.set_xlabel("pass rate (%)")
         overall = summary.metrics.get("pass_rate")

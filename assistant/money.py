@@ -102,6 +102,7 @@ _ENGLISH_SCALE = {"thousand": 10**3, "k": 10**3, "million": 10**6, "mn": 10**6, 
                   "billion": 10**9, "bn": 10**9, "b": 10**9}
 _ARABIC_SCALED = re.compile(r"(\d+(?:\.\d+)?)([十拾百佰千仟万亿]*)")
 _ARABIC_ENGLISH = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|mn|bn|k|m|b)", re.IGNORECASE)
+_CN_TAIL = re.compile(r"(.+[亿])([一二两三四五六七八九])")  # cn2an rejects 三亿五; 两万五, 一千五 it reads itself
 _CN_DEC_SCALED = re.compile(rf"([{_CN_DIGIT}十拾][{_CN_DIGIT}{_CN_MULT}]*点[{_CN_DIGIT}]+)([万亿]*)")
 _USD_WORDS = re.compile(r"美元|美金|美刀|USD|US\$|\$|dollar", re.IGNORECASE)
 _CURRENCY_PREFIX = re.compile(r"^(?:US\$|\$|USD|RMB|CNY|¥|￥|人民币)\s*", re.IGNORECASE)
@@ -151,7 +152,10 @@ def parse_numeral(text: str) -> Decimal | None:
             return Decimal(str(cn2an.cn2an(m.group(1), "smart"))) * _scale(m.group(2))
         return Decimal(str(cn2an.cn2an(s, "smart")))
     except (ValueError, KeyError, IndexError, InvalidOperation):
-        return None
+        pass
+    if (m := _CN_TAIL.fullmatch(s)) and (head := parse_numeral(m.group(1))) is not None:
+        return head + Decimal(str(cn2an.cn2an(m.group(2), "smart"))) * _SCALE[m.group(1)[-1]] / 10  # 三亿五 = 3.5亿
+    return None
 
 
 def parse_money(text: str) -> tuple[Decimal, Currency] | None:
@@ -197,6 +201,14 @@ _AMOUNT = re.compile(
 _COUNTER_AFTER = re.compile(
     r"\s*(?:家|个(?![多亿万])|人|名|户|件|单|笔|次|平|㎡|吨|条|项|套|台|辆|份|位|张|倍|粉|%|年|月|日|天|小时|号|届)"
 )
+# "2万5", "3亿5", "1千5": one trailing digit is a tenth of the unit before it (2.5万), as owners say it. Not when
+# the digit starts a word or counts something: "30万一次性扶持", "年租金40万3年", "100万5个人" keep 30万/40万/100万.
+_COUNTER_WORDS = r"家|个|人|名|户|件|单|笔|次|平|㎡|吨|条|项|套|台|辆|份|位|张|倍|粉|%|年|月|日|天|小时|号|届"
+_TAIL_DIGIT = re.compile(
+    r"(?:([0-9])|([一二两三四五六七八九])(?=\s*(?:元|块)|[^\u3400-\u9fff]|$))"
+    rf"(?![0-9十百千万亿点.%．]|,\d|\s*[0-9]|\s*(?:{_COUNTER_WORDS}))(?:\s*(?:元|块钱|块))?"
+)
+_TAIL_UNIT = {"千": 1000, "万": 10**4, "亿": 10**8}
 _RANGE_BEFORE = re.compile(rf"({NUMERAL})\s*(?:-|－|—|–|~|～|到|至)\s*$")
 _TRAILING_MULT = re.compile(r"[十百千万亿]+$")
 _MASK = "\u25a1"  # □ : blanks out rate phrases so "1美元兑7.1元" is not read as money
@@ -214,13 +226,19 @@ def _is_arabic(num: str) -> bool:
 def _amounts_in(text: str) -> list[Amount]:
     out: list[Amount] = []
     for m in _AMOUNT.finditer(text):
+        if out and m.start() < out[-1].end:
+            continue  # the digit already read as the tail of "2万5元"
         num, eng = m.group("num"), (m.group("eng") or "").lower()
         pre, cur = m.group("pre") or "", (m.group("cur") or "").strip()
         mult = m.group("mult") or ""
         if eng and not _is_arabic(num):
             eng = ""
         big = any(ch in "万亿" for ch in num + mult) or eng in ("million", "billion")
-        has_currency = bool(pre or cur)
+        last_unit = (num + mult)[-1:]
+        tail = _TAIL_DIGIT.match(text, m.end()) if not (cur or eng or m.group("more2")) else None
+        tail = tail if last_unit in _TAIL_UNIT else None
+        # "1千5元": the currency after the tail digit belongs to the whole figure.
+        has_currency = bool(pre or cur or (tail and tail.group(0).rstrip().endswith(("元", "块", "块钱"))))
         if eng in ("m", "k", "b", "mn", "bn") and not has_currency:
             continue  # "300m" alone may be metres
         if not (has_currency or big):
@@ -230,11 +248,18 @@ def _amounts_in(text: str) -> list[Amount]:
         value = parse_numeral(num)
         if value is None:
             continue
-        value = _tidy(value * _scale(mult) * _ENGLISH_SCALE.get(eng, 1))
+        value = value * _scale(mult) * _ENGLISH_SCALE.get(eng, 1)
+        end = m.end()
+        if tail:
+            digit = parse_numeral(tail.group(1) or tail.group(2))
+            if digit is not None:
+                value += digit * _TAIL_UNIT[last_unit] / 10
+                end = tail.end()
+        value = _tidy(value)
         currency: Currency = "USD" if _USD_WORDS.search(pre + cur) else "CNY"
         approximate = bool(m.group("more") or m.group("more2"))
-        raw = text[m.start() : m.end()].strip()
-        amount = Amount(value, currency, m.start(), m.end(), raw, approximate)
+        raw = text[m.start() : end].strip()
+        amount = Amount(value, currency, m.start(), end, raw, approximate)
         low = _range_low(text, m, amount)
         if low is not None:
             if out and out[-1].end > low.start:  # "1亿-5亿": the lower end was already read as money

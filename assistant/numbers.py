@@ -24,10 +24,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Any, Literal
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
-import cn2an
+# Numerals, money figures and exchange rates are read by the one money module; this module binds them.
+from assistant.money import (
+    Amount,
+    extract_amounts,
+    extract_rate,
+    format_cn_amount,
+    parse_numeral,
+    prepare,
+    read_money,
+)
 
 __all__ = [
     "Amount",
@@ -40,236 +49,6 @@ __all__ = [
     "parse_numeral",
     "prepare",
 ]
-
-Currency = Literal["CNY", "USD"]
-
-# --------------------------------------------------------------------------------------------------
-# Text preparation: full-width digits, letters and a few symbols to ASCII, one character for one, so
-# spans found in the prepared text are spans of the original.
-# --------------------------------------------------------------------------------------------------
-
-_WIDTH_TABLE = {0xFF10 + i: ord("0") + i for i in range(10)}
-_WIDTH_TABLE.update({0xFF21 + i: ord("A") + i for i in range(26)})
-_WIDTH_TABLE.update({0xFF41 + i: ord("a") + i for i in range(26)})
-_WIDTH_TABLE.update({ord("．"): ".", ord("％"): "%", ord("＄"): "$", ord("＝"): "=", ord("萬"): "万", ord("億"): "亿"})
-
-
-def prepare(text: str) -> str:
-    """Same length as ``text``: spans stay valid."""
-    return text.translate(_WIDTH_TABLE)
-
-
-# --------------------------------------------------------------------------------------------------
-# Numerals
-# --------------------------------------------------------------------------------------------------
-
-_CN_DIGIT = "零〇一二两三四五六七八九壹贰貳叁肆伍陆柒捌玖"
-_CN_MULT = "十拾百佰千仟万亿"
-_ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-# Arabic mantissa, optionally continued Chinese-style: 3亿5千万, 4千5百万, 3亿5000万.
-_MIXED = rf"(?:{_ARABIC})(?:[{_CN_MULT}]+(?:(?:{_ARABIC}|[{_CN_DIGIT}])(?=[{_CN_MULT}]))?)*"
-_CN_DEC = rf"[{_CN_DIGIT}十拾][{_CN_DIGIT}{_CN_MULT}]*点[{_CN_DIGIT}]+[万亿]*"
-_CN_INT = rf"[{_CN_DIGIT}十拾][{_CN_DIGIT}{_CN_MULT}]*"
-NUMERAL = rf"(?:{_MIXED}|{_CN_DEC}|{_CN_INT})"
-
-_SCALE = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10**4, "亿": 10**8}
-_ARABIC_SCALED = re.compile(r"(\d+(?:\.\d+)?)([十拾百佰千仟万亿]*)")
-_CN_DEC_SCALED = re.compile(rf"([{_CN_DIGIT}十拾][{_CN_DIGIT}{_CN_MULT}]*点[{_CN_DIGIT}]+)([万亿]*)")
-
-
-def _scale(units: str) -> Decimal:
-    factor = Decimal(1)
-    for ch in units:
-        factor *= _SCALE[ch]
-    return factor
-
-
-def parse_numeral(text: str) -> Decimal | None:
-    """'3.5亿' → 350000000, '三亿五千万' → 350000000, '1,000万' → 10000000, '一点九亿' → 190000000.
-
-    Arabic mantissas are scaled exactly with Decimal ("5万亿" = 5×10^12 works although cn2an rejects
-    it); everything else goes to cn2an's "smart" mode. None when it is not a number.
-    """
-    s = prepare(text).replace(",", "").strip()
-    if not s:
-        return None
-    if m := _ARABIC_SCALED.fullmatch(s):
-        return Decimal(m.group(1)) * _scale(m.group(2))
-    try:
-        if m := _CN_DEC_SCALED.fullmatch(s):
-            return Decimal(str(cn2an.cn2an(m.group(1), "smart"))) * _scale(m.group(2))
-        return Decimal(str(cn2an.cn2an(s, "smart")))
-    except (ValueError, KeyError, IndexError, InvalidOperation):
-        return None
-
-
-# --------------------------------------------------------------------------------------------------
-# Amounts
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Amount:
-    value: Decimal
-    currency: Currency
-    start: int
-    end: int
-    raw: str
-    approximate: bool = False  # "3亿多", "4个多亿": the value is a lower bound
-    range_part: Literal["low", "high"] | None = None
-
-    @property
-    def value_yuan(self) -> Decimal:
-        """The figure as a number, for comparing figures across texts (dollars for a USD amount)."""
-        return self.value
-
-
-_USD_WORDS = re.compile(r"美元|美金|美刀|USD|US\$|\$|dollar", re.IGNORECASE)
-_ENGLISH_SCALE = {"thousand": 10**3, "k": 10**3, "million": 10**6, "mn": 10**6, "m": 10**6,
-                  "billion": 10**9, "bn": 10**9, "b": 10**9}
-
-_AMOUNT = re.compile(
-    rf"""
-    (?P<pre>(?:US\$|\$|USD|RMB|CNY|¥|￥|人民币)\s*)?
-    (?P<num>{NUMERAL})
-    (?:(?P<ge>个)?(?P<more>多|余|来)?(?P<mult>[十百千万亿]+))?
-    (?P<more2>多|余)?
-    (?:\s*(?P<eng>million|billion|thousand|mn|bn|m|k|b)\b)?
-    (?P<cur>\s*(?:元人民币|元|块钱|块|人民币|美元|美金|美刀|US\s?dollars?|dollars?|USD|RMB|CNY|yuan)(?![A-Za-z]))?
-    """,
-    re.VERBOSE | re.IGNORECASE,
-)
-# A figure followed by one of these counts things, not money: 1000家, 3万单, 20%.
-_COUNTER_AFTER = re.compile(
-    r"\s*(?:家|个(?![多亿万])|人|名|户|件|单|笔|次|平|㎡|吨|条|项|套|台|辆|份|位|张|倍|粉|%|年|月|日|天|小时|号|届)"
-)
-_RANGE_BEFORE = re.compile(rf"({NUMERAL})\s*(?:-|－|—|–|~|～|到|至)\s*$")
-# "2万5", "3亿5", "1千5": one trailing digit is a tenth of the unit before it (2.5万), as owners say it.
-_TAIL_DIGIT = re.compile(r"([0-9一二两三四五六七八九])(?![0-9十百千万亿点.%．]|,\d|\s*[0-9])(?:\s*(?:元|块钱|块))?")
-_TAIL_UNIT = {"千": 1000, "万": 10**4, "亿": 10**8}
-_TRAILING_MULT = re.compile(r"[十百千万亿]+$")
-_MASK = "\u25a1"  # □ : blanks out rate phrases so "1美元兑7.1元" is not read as money
-
-
-def _tidy(value: Decimal) -> Decimal:
-    """350000000.0 → 350000000: one spelling per value, as the calculator prints it."""
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-
-
-def _is_arabic(num: str) -> bool:
-    return num[:1].isdigit()
-
-
-def _amounts_in(text: str) -> list[Amount]:
-    out: list[Amount] = []
-    for m in _AMOUNT.finditer(text):
-        if out and m.start() < out[-1].end:
-            continue  # the digit already read as the tail of "2万5元"
-        num, eng = m.group("num"), (m.group("eng") or "").lower()
-        pre, cur = m.group("pre") or "", (m.group("cur") or "").strip()
-        mult = m.group("mult") or ""
-        if eng and not _is_arabic(num):
-            eng = ""
-        big = any(ch in "万亿" for ch in num + mult) or eng in ("million", "billion")
-        has_currency = bool(pre or cur)
-        if eng in ("m", "k", "b", "mn", "bn") and not has_currency:
-            continue  # "300m" alone may be metres
-        if not (has_currency or big):
-            continue
-        if not has_currency and _COUNTER_AFTER.match(text, m.end()):
-            continue
-        value = parse_numeral(num)
-        if value is None:
-            continue
-        value = value * _scale(mult) * _ENGLISH_SCALE.get(eng, 1)
-        end = m.end()
-        last_unit = (num + mult)[-1:]
-        if not cur and not eng and last_unit in _TAIL_UNIT and not m.group("more2") and (tail := _TAIL_DIGIT.match(text, end)):
-            digit = parse_numeral(tail.group(1))
-            if digit is not None:
-                value += digit * _TAIL_UNIT[last_unit] / 10
-                end = tail.end()
-        value = _tidy(value)
-        currency: Currency = "USD" if _USD_WORDS.search(pre + cur) else "CNY"
-        approximate = bool(m.group("more") or m.group("more2"))
-        raw = text[m.start() : end].strip()
-        amount = Amount(value, currency, m.start(), end, raw, approximate)
-        low = _range_low(text, m, amount)
-        if low is not None:
-            if out and out[-1].end > low.start:  # "1亿-5亿": the lower end was already read as money
-                out.pop()
-            out.append(low)
-            amount = Amount(value, currency, amount.start, amount.end, raw, approximate, "high")
-        out.append(amount)
-    return out
-
-
-def _range_low(text: str, m: re.Match, high: Amount) -> Amount | None:
-    """'1-5亿元': the unit of the upper end applies to a bare lower end."""
-    before = _RANGE_BEFORE.search(text, 0, m.start())
-    if not before:
-        return None
-    low_num = before.group(1)
-    unit = ""
-    if not _TRAILING_MULT.search(low_num):
-        trailing = _TRAILING_MULT.search(m.group("num"))
-        unit = (trailing.group(0) if trailing else "") + (m.group("mult") or "")
-    value = parse_numeral(low_num + unit)
-    if value is None:
-        return None
-    eng = (m.group("eng") or "").lower() if _is_arabic(m.group("num")) else ""
-    value = _tidy(value * _ENGLISH_SCALE.get(eng, 1))
-    return Amount(value, high.currency, before.start(1), before.end(1), text[before.start(1) : m.end()].strip(), False, "low")
-
-
-# Exchange rates, read (and masked) before amounts. Each pattern's group "r" is the CNY per 1 USD.
-_RATE_PATTERNS = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"(?<![\d.])1\s*美元\s*(?:兑换?|=|换|折合|合|约合?|等于)\s*(?:人民币\s*)?(?P<r>\d+(?:\.\d+)?)\s*(?:元|块)?(?:人民币)?",
-        r"美元兑人民币\s*(?:汇率)?\s*(?:按|为|是|取)?\s*(?:1\s*[:：]\s*)?(?P<r>\d+(?:\.\d+)?)",
-        r"汇率\s*(?:按照?|是|为|取|:|：|约)?\s*(?:1\s*[:：]\s*)?(?P<r>\d+(?:\.\d+)?)",
-        r"按\s*(?P<r>\d+(?:\.\d+)?)\s*的?汇率",
-        r"(?:USD|US\$|\$)\s*1\s*=\s*(?:CNY|RMB|¥)?\s*(?P<r>\d+(?:\.\d+)?)",
-        r"1\s*(?:USD|US\s?dollars?|dollars?)\s*=\s*(?P<r>\d+(?:\.\d+)?)",
-        r"(?:exchange\s+)?rate\s+(?:of\s+|is\s+|at\s+)?(?:1\s*:\s*)?(?P<r>\d+(?:\.\d+)?)",
-        r"(?<![\d.,])1\s*[:：]\s*(?P<r>\d+(?:\.\d+)?)(?![\d])",
-    )
-]
-
-
-def _find_rate(text: str) -> tuple[Decimal | None, list[tuple[int, int]]]:
-    spans: list[tuple[int, int]] = []
-    rate: Decimal | None = None
-    for pattern in _RATE_PATTERNS:
-        for m in pattern.finditer(text):
-            if any(s < m.end() and m.start() < e for s, e in spans):
-                continue
-            value = Decimal(m.group("r"))
-            if not 0 < value < 100:
-                continue
-            spans.append((m.start(), m.end()))
-            rate = value if rate is None else rate
-    return rate, spans
-
-
-def _masked(text: str, spans: list[tuple[int, int]]) -> str:
-    chars = list(text)
-    for s, e in spans:
-        chars[s:e] = _MASK * (e - s)
-    return "".join(chars)
-
-
-def extract_rate(text: str) -> Decimal | None:
-    """CNY per USD stated in the text ("1美元兑7.1元", "汇率7.1", "按7.1的汇率", "1:7.1"), else None."""
-    return _find_rate(prepare(text))[0]
-
-
-def extract_amounts(text: str) -> list[Amount]:
-    """All money figures in text order. Exchange-rate phrases are not money."""
-    prepared = prepare(text)
-    _rate, spans = _find_rate(prepared)
-    return _amounts_in(_masked(prepared, spans))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -460,16 +239,19 @@ def _sales_field(amount: Amount, text: str, topics: set[str]) -> str | None:
     return None
 
 
+_HALF = Decimal(1) / 2  # 半年: half a year, a unit of time, not a policy figure
+
+
 def _years(m: re.Match) -> Decimal | None:
     n = m.group("n")
-    value = Decimal("0.5") if n == "半" else parse_numeral(n)
+    value = _HALF if n == "半" else parse_numeral(n)
     if value is None:
         return None
     unit = m.group("u").lower()
     if unit.startswith(("个月", "月", "month")):
         return (value / 12).quantize(Decimal("0.0001"), rounding=ROUND_DOWN)
     if m.groupdict().get("half"):
-        value += Decimal("0.5")
+        value += _HALF
     return value
 
 
@@ -808,25 +590,23 @@ def _with_declared_unit(text: str, amounts: list[Amount]) -> list[Amount]:
     if not m:
         return amounts
     unit = m.group("a") or m.group("b")
-    scale = Decimal(10**8) if unit.startswith("亿") else Decimal(10**4) if unit.startswith("万") else Decimal(1)
     taken = [(a.start, a.end) for a in amounts] + [m.span()]
-    extra = [
-        Amount(_tidy(Decimal(b.group(0)) * scale), "CNY", b.start(), b.end(), b.group(0) + unit)
-        for b in _BARE_NUMBER.finditer(text)
-        if not any(s <= b.start() < e for s, e in taken)
-    ]
+    extra = []
+    for b in _BARE_NUMBER.finditer(text):
+        value = parse_numeral(b.group(0) + unit.removesuffix("元"))  # "60" + "万" → 600000, exactly
+        if value is not None and not any(s <= b.start() < e for s, e in taken):
+            extra.append(Amount(value, "CNY", b.start(), b.end(), b.group(0) + unit))
     return sorted(amounts + extra, key=lambda a: a.start)
 
 
 def extract(text: str, topic_hint: set[str] | frozenset[str] = frozenset()) -> Extraction:
     """Facts, unplaced figures and notes from one message; ``topic_hint`` = policy ids under discussion."""
-    prepared = prepare(text)
-    rate, rate_spans = _find_rate(prepared)
-    masked = _masked(prepared, rate_spans)
+    money = read_money(text)
+    masked = money.masked
     out = Extraction()
-    if rate is not None:
-        out.facts["usd_cny_rate"] = rate
-    out.amounts = _with_declared_unit(masked, _amounts_in(masked))
+    if money.rate is not None:
+        out.facts["usd_cny_rate"] = money.rate
+    out.amounts = _with_declared_unit(masked, money.amounts)
     _place_amounts(masked, out.amounts, set(topic_hint), out)
     _place_words(masked, out)
     return out
@@ -835,22 +615,3 @@ def extract(text: str, topic_hint: set[str] | frozenset[str] = frozenset()) -> E
 def extract_facts(text: str) -> dict[str, Any]:
     """EnterpriseProfile field → value for what the text states (see ``extract`` for the rest)."""
     return extract(text).facts
-
-
-# --------------------------------------------------------------------------------------------------
-# Display
-# --------------------------------------------------------------------------------------------------
-
-
-def format_cn_amount(value: Decimal, currency: Currency = "CNY") -> str:
-    """Exact compact figure as owners write it: 3亿元, 2.5亿美元, 40万元, 5000元 (never rounded)."""
-    unit = "美元" if currency == "USD" else "元"
-    for size, word in ((Decimal(10**8), "亿"), (Decimal(10**4), "万")):
-        if abs(value) >= size:
-            scaled = value / size
-            return f"{_plain(scaled)}{word}{unit}"
-    return f"{_plain(value)}{unit}"
-
-
-def _plain(d: Decimal) -> str:
-    return format(d.normalize(), "f")
