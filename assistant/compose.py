@@ -35,7 +35,6 @@ from assistant.calculator import (
     HQ_MIN_CAPITAL,
     HQ_MIN_ONLINE_SALES,
     HQ_MIN_YEARS,
-    INCLUSIVE_BOUNDARY_NOTE,
     PLATFORM_MIN_INVESTMENT,
     POLICY_CLAUSES,
     POLICY_FACTS,
@@ -101,7 +100,10 @@ from assistant.intent import (
     select_topics,
     units_in,
 )
+from assistant.knowledge import load_policies
 from assistant.lexicon import Lexicon, load_lexicon
+from assistant.matching import match, max_award
+from assistant.money import format_money_en
 from assistant.numbers import format_cn_amount
 from assistant.phrasing import default_phrasing
 from assistant.reading import Frame, read_frame
@@ -185,8 +187,10 @@ class Composer(FramedAnswers):
             reason = None  # "那30万补贴要交税吗": about the subsidy, which the document is silent on
         if reason:
             return self._out_of_scope(turn, draft, reason)
-        if frame.ask in ("section", "count") and DISCREPANCY_CUE.search(text):
+        if frame.ask in ("section", "count") and (DISCREPANCY_CUE.search(text) or explicit_clause_ids(text, self.corpus)):
             frame = replace(frame, ask="other")  # "正文和附件有什么不一致": the differences, not the annex itself
+        if frame.ask == "match" and not [t for t in turn.reading.topics if t in MONETARY_POLICIES][1:]:
+            return self._match(turn, draft)
         if planned := self._planned(frame, turn, draft):
             return planned
         for cue, handler in (
@@ -346,16 +350,17 @@ class Composer(FramedAnswers):
                     assumed.setdefault(t, {})[name] = value
                     profile_data[name] = value
         profile, dropped = self._profile(profile_data)
-        result = calculate(profile)
+        result = calculate(profile, lang=lang)  # type: ignore[arg-type]
         items = [result.item(t) for t in topics]
         spans = {k: v for k, v in turn.reading.extraction.ranges.items() if k in stated}
         if spans and self._range_matters(result, profile_data, spans, topics):
             return self._range_clarification(turn, draft, topics, spans)
         if assumed:  # a boundary note caused by an assumed threshold value (e.g. 100万 investment) is noise
-            bare = calculate(self._profile(stated)[0])
+            bare = calculate(self._profile(stated)[0], lang=lang)  # type: ignore[arg-type]
+            boundary = load_policies().notice("inclusive_boundary", lang)  # type: ignore[arg-type]
             items = [
-                it if INCLUSIVE_BOUNDARY_NOTE in bare.item(it.policy_id).notes
-                else it.model_copy(update={"notes": [n for n in it.notes if n != INCLUSIVE_BOUNDARY_NOTE]})
+                it if boundary in bare.item(it.policy_id).notes
+                else it.model_copy(update={"notes": [n for n in it.notes if n != boundary]})
                 for it in items
             ]
 
@@ -383,9 +388,10 @@ class Composer(FramedAnswers):
                 ask = RATE_ASK if t == "cross_border" and "cross_border_retail_cny" in facts else ASK[t]
                 draft.add(_t(lang, f"另：如需测算“{POLICY_TITLES[t]}”，请提供{ask[0]}。", f"To also estimate “{POLICY_TITLES_EN[t]}”, please provide {ask[1]}."))
         notes = list(dict.fromkeys(turn.reading.extraction.notes + dropped + [n for it in items for n in it.notes]))
-        notes += [n for n in result.notes if n != VALIDITY_NOTICE and n not in notes and len(eligible) > 1]
+        validity = VALIDITY_NOTICE_EN if lang == "en" else VALIDITY_NOTICE
+        notes += [n for n in result.notes if n != validity and n not in notes and len(eligible) > 1]
         if notes:
-            draft.add("", _t(lang, "说明：", "Notes (from the calculator, in Chinese):"))
+            draft.add("", _t(lang, "说明：", "Notes:"))
             draft.add(*[f"- {n}" for n in notes])
         lead_units = list(dict.fromkeys(POLICY_UNITS[it.policy_id][0] for it in items))
         draft.add("", _t(lang, f"办理和确认请联系牵头单位：{_units(lead_units, lang)}。", f"To apply or confirm, contact the lead unit: {_units(lead_units, lang)}."))
@@ -409,12 +415,54 @@ class Composer(FramedAnswers):
                 else:
                     parts.append(_t(lang, f"能：{title}{most}{amount}", f"Yes: {title}, {most}{amount}"))
             elif it.status == "not_eligible":
-                reason = "；".join(it.conditions_unmet)
+                reason = ("；" if lang != "en" else "; ").join(it.conditions_unmet)
                 parts.append(_t(lang, f"不能：{title}（{reason}）", f"No: {title} ({reason})"))
             else:
                 asks = "、".join(_label(f) for f in it.missing_facts)
                 parts.append(_t(lang, f"还不能确定：{title}（尚需{asks}）", f"Not yet decidable: {title} (still needed: {asks})"))
         return ("；" if lang != "en" else "; ").join(parts) + _t(lang, "。", ".")
+
+    def _match(self, turn: TurnContext, draft: Draft) -> tuple[str, Any]:
+        """"我们这种情况能享受哪些政策": every policy the stated facts make possible, ranked, with what is
+        missing, and the ones the facts rule out (assistant.matching, the same as the page and /v1/match)."""
+        lang = turn.lang
+        facts = merge_facts(turn.state.facts, turn.reading.facts)
+        profile, dropped = self._profile(facts)
+        found = match(profile, lang=lang)  # type: ignore[arg-type]
+        vetoed = {p for v in self.lexicon.vetoes_in(turn.text) for p in v.policies}
+        possible = [it for it in found.possible if it.policy_id not in vetoed]
+        ruled_out = found.ruled_out + [it for it in found.possible if it.policy_id in vetoed]
+        name = (lambda it: POLICY_TITLES_EN[it.policy_id]) if lang == "en" else (lambda it: it.title)
+        short = (lambda v: format_money_en(Decimal(v), "CNY")) if lang == "en" else (lambda v: format_cn_amount(Decimal(v)))
+        summary = [f"{name(it)}（{short(it.amount_yuan or '0')}）" for it in found.eligible]
+        summary += [f"{name(it)}（{_t(lang, '最高', 'up to ')}{short(cap)}）" if (cap := max_award(it.policy_id)) else name(it)
+                    for it in possible]
+        draft.add(_t(lang, f"按您提供的信息，可能适用{len(summary)}项资金政策：{'、'.join(summary)}。" if summary else "按您提供的信息，暂无可适用的资金政策。",
+                     f"From what you told us, {len(summary)} funding policies may apply: {'; '.join(summary)}." if summary else "From what you told us, no funding policy applies yet."))
+        if ruled_out:
+            draft.add(_t(lang, f"不适用：{'、'.join(name(it) for it in ruled_out)}。", f"Ruled out: {'; '.join(name(it) for it in ruled_out)}."))
+        draft.add("")
+        for it in found.eligible + possible + ruled_out:
+            cid = it.clause_ids[-1]
+            mark = draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(it.policy_id)))
+            if it.status == "eligible":
+                detail = _t(lang, f"符合，{_money(it.amount_yuan or '0', lang)}", f"eligible, {_money(it.amount_yuan or '0', lang)}")
+            elif it.policy_id in vetoed:
+                detail = next(v.zh if lang != "en" else v.en for v in self.lexicon.vetoes_in(turn.text) if it.policy_id in v.policies)
+            elif it.status == "not_eligible":
+                detail = _t(lang, "不符合：", "not eligible: ") + "；".join(it.conditions_unmet)
+            else:
+                detail = _t(lang, "还需提供：", "still needed: ") + ("、" if lang != "en" else ", ").join(_label(f, lang) for f in it.missing_facts)
+            draft.add(f"- **{name(it)}**{mark}：{detail}")
+        if found.non_monetary:
+            it = found.non_monetary[0]
+            cid = it.clause_ids[0]
+            draft.add(_t(lang, f"- 另有非资金类：{it.title}{draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(it.policy_id)))}",
+                         f"- Also non-monetary: {POLICY_TITLES_EN[it.policy_id]} {draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(it.policy_id)))}"))
+        draft.add("", _t(lang, f"多项能否同时享受文件没有规定；办理和确认请联系{CONTACT}。",
+                         "The document does not say whether several can be combined (文件没有规定); confirm with the District Commerce Commission (区商务委)."))
+        stated = bool({k for k in facts if k != "usd_cny_rate"})
+        return ("calculation", found.calculation) if stated else ("policy_answer", None)
 
     def _ruled_out(self, turn: TurnContext, draft: Draft, vetoes: list[Any], topics: list[str]) -> None:
         """"不能" first, with the clause phrase that decides it; nothing is computed for these policies."""
@@ -482,20 +530,20 @@ class Composer(FramedAnswers):
             else:
                 draft.add(_t(lang, f"- **{title}**：可获{most}{amount}{noun_zh}{marks}。", f"- **{title}**: you could receive {most}**{amount}** as {noun_en} {marks}."))
             if not (set(assumed) - {"new_hq_type"}):
-                draft.add(_t(lang, f"  - 计算依据：{item.basis}", f"  - Basis (Chinese): {item.basis}"))
+                draft.add(_t(lang, f"  - 计算依据：{item.basis}", f"  - Basis: {item.basis}"))
             else:
-                given = [f"{_label(k)}：{self._fact_text(k, v)}" for k, v in stated.items() if k in POLICY_FACTS[pid]]
+                given = [f"{_label(k, lang)}{_t(lang, '：', ': ')}{self._fact_text(k, v)}" for k, v in stated.items() if k in POLICY_FACTS[pid]]
                 if given:
-                    draft.add(_t(lang, "  - 您提供的信息：" + "；".join(given), "  - What you told us (Chinese labels): " + "；".join(given)))
+                    draft.add(_t(lang, "  - 您提供的信息：" + "；".join(given), "  - What you told us: " + "; ".join(given)))
         elif item.status == "not_eligible":
             draft.add(_t(
                 lang,
                 f"- **{title}**：按您提供的信息，暂不符合条件（不符合）{marks}：{'；'.join(item.conditions_unmet)}。",
-                f"- **{title}**: based on what you told us, you do not qualify {marks}: {'；'.join(item.conditions_unmet)}.",
+                f"- **{title}**: based on what you told us, you do not qualify {marks}: {'; '.join(item.conditions_unmet)}.",
             ))
         else:
-            asks = "、".join(_label(f) for f in item.missing_facts)
-            draft.add(_t(lang, f"- **{title}**{marks}：尚需补充：{asks}。", f"- **{title}** {marks}: still needed (Chinese labels): {asks}."))
+            asks = ("、" if lang != "en" else ", ").join(_label(f, lang) for f in item.missing_facts)
+            draft.add(_t(lang, f"- **{title}**{marks}：尚需补充：{asks}。", f"- **{title}** {marks}: still needed: {asks}."))
 
     @staticmethod
     def _fact_text(name: str, value: Any) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from assistant.calculator import FACT_LABELS, CalculationResult, format_yuan
+from assistant.calculator import FACT_LABELS, FACT_LABELS_EN, CalculationResult, format_yuan
 from assistant.calculator import POLICY_TITLES_EN as _POLICY_TITLES_EN
 from assistant.money import format_money_en
 from assistant.numbers import extract_amounts
@@ -85,8 +85,10 @@ def _title_of(clause: Clause, lang: str) -> str:
     return CLAUSE_TITLES_EN.get(key, clause.title)
 
 
-def _label(name: str) -> str:
-    """FACT_LABELS without the unit in brackets ("注册资金（元）" → "注册资金"), since values carry units."""
+def _label(name: str, lang: str = "zh") -> str:
+    """A fact's label without the unit in brackets ("注册资金（元）" → "注册资金"), since values carry units."""
+    if lang == "en":
+        return re.sub(r"\s*\([^)]*\)$", "", FACT_LABELS_EN.get(name, name))
     return re.sub(r"（[^）]*(?:元|年|美元)[^）]*）$", "", FACT_LABELS.get(name, name))
 
 
