@@ -153,13 +153,13 @@ class FramedAnswers(DocumentAnswers):
         return "policy_answer", None
 
     # --- a kind of business, or money for a task ---------------------------------------------------
-    def _business(self, frame: Frame, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
+    def _business(self, frame: Frame, turn: TurnContext, draft: Draft, own: bool = False) -> tuple[str, None] | None:
         """"我们是蔬菜合作社…有没有说法", "海外仓有补贴吗", "给每家发钱吗": what the document says about
         this kind of business or task, and whether any money is attached to it."""
         if any(t in POLICY_CLAUSES for t in turn.reading.topics) or turn.reading.extraction.amounts:
             return None  # a subsidy (or the talent policy) is named: its own answer is more precise
         money = bool(_MONEY_ASKED.search(turn.text))
-        if not money and not _OWN_CASE.search(turn.text):
+        if not money and not own and not _OWN_CASE.search(turn.text):
             return None  # "文件里提到电子合同了吗": a clause lookup, not an owner asking what applies to them
         terms = [t for t in frame.terms if t.business]
         tasks = [c for c in self._lexical_targets(turn) if c.startswith(("二", "四"))] if money else []

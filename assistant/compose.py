@@ -190,6 +190,8 @@ class Composer(FramedAnswers):
         if frame.ask in ("section", "count") and (DISCREPANCY_CUE.search(text) or explicit_clause_ids(text, self.corpus)):
             frame = replace(frame, ask="other")  # "正文和附件有什么不一致": the differences, not the annex itself
         if frame.ask == "match" and not [t for t in turn.reading.topics if t in MONETARY_POLICIES][1:]:
+            if not turn.reading.facts and not turn.state.facts and (answer := self._business(frame, turn, draft, own=True)):
+                return answer  # "做微商的能享受啥": what the document says about that business first
             return self._match(turn, draft)
         if planned := self._planned(frame, turn, draft):
             return planned
@@ -659,7 +661,7 @@ class Composer(FramedAnswers):
             return self._out_of_scope(turn, draft, "unknown")
         top = ranked[0].score
         listing = bool(_LISTING.search(turn.text))
-        chosen = [r.clause_id for r in ranked if r.score >= (0.4 if listing else 0.75) * top][: 6 if listing else 2]
+        chosen = [r.clause_id for r in ranked if r.score >= (0.25 if listing else 0.75) * top][: 6 if listing else 2]
         broad = _BROAD.search(turn.text)
         if listing:
             draft.add(_t(lang, f"相关条款共{len(chosen)}条：{'、'.join(chosen)}。", f"{len(chosen)} related clauses: {', '.join(chosen)}."))

@@ -301,7 +301,7 @@ class DocumentAnswers(Quoter):
             clause = self.corpus.get(cid)
             if cid == goals:
                 quote = self._full(cid)
-            elif listing:
+            elif listing or lang == "en":  # English tokens pick no Chinese sentence: show every counted target
                 quote = self._matching_span(cid, r"\d+(?:家|个)")
             else:
                 quote = self._quote(cid, turn.tokens, r"\d+(?:家|个)")

@@ -104,6 +104,14 @@ _QUOTED = re.compile(r"“([^”]*)”")
 _COUNT = re.compile(r"(\d+)\s*(?:家|个)(以上)?")
 
 
+def _in_words(value: Decimal) -> str:
+    """300亿 → '30 billion', 2000万 → '20 million': how an English reader says a large figure."""
+    for size, word in ((Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million")):
+        if value >= size:
+            return f"{format((value / size).normalize(), 'f')} {word}"
+    return format(value.normalize(), "f")
+
+
 def with_english_figures(line: str) -> str:
     """An English answer quotes the Chinese text verbatim; the figures in the quote are added in English
     ("30万元 = CNY 300,000"), converted by the money module, never retyped."""
@@ -116,6 +124,8 @@ def with_english_figures(line: str) -> str:
             shown = format_money_en(amount.value, amount.currency)
             if amount.range_part == "low" and i + 1 < len(amounts):
                 shown += "–" + format_money_en(amounts[i + 1].value, amount.currency).split(" ", 1)[1]
+            if amount.range_part is None and amount.value >= 10**6:  # policy-literal: ok (English number words)
+                shown += f" ({_in_words(amount.value)})"
             figures.append(f"{amount.raw} = {shown}")
         for m in _COUNT.finditer(quoted):
             figures.append(f"{m.group(0)} = {int(m.group(1)):,}{' or more' if m.group(2) else ''}")

@@ -304,8 +304,9 @@ def _period(text: str, seg_start: int, amount: Amount, seg_end: int) -> str | No
     after = text[amount.end : seg_end]
     marks = [(amount.start - m.end(), "month") for m in _PERIOD_MONTH.finditer(before)]
     marks += [(amount.start - m.end(), "year") for m in _PERIOD_YEAR.finditer(before)]
-    marks += [(m.start() + 1, "month") for m in _PERIOD_MONTH.finditer(after[:8])]
-    marks += [(m.start() + 1, "year") for m in _PERIOD_YEAR.finditer(after[:8])]
+    reach = 30 if re.match(r"\s*[A-Za-z]", after) else 8  # "50,000 yuan in rent every month"
+    marks += [(m.start() + 1, "month") for m in _PERIOD_MONTH.finditer(after[:reach])]
+    marks += [(m.start() + 1, "year") for m in _PERIOD_YEAR.finditer(after[:reach])]
     return min(marks)[1] if marks else None
 
 

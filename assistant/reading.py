@@ -80,7 +80,8 @@ def read_frame(
     terms = tuple(lexicon.terms_in(text))
     # Chit-chat only when the message is chit-chat and nothing else.
     for name in ("greeting", "thanks", "help"):
-        if scores.get(name) and (about_policy or names_policy or terms or len(text.strip()) > 40):
+        limit = 90 if answer_language(text) == "en" else 40
+        if scores.get(name) and (about_policy or names_policy or terms or len(text.strip()) > limit):
             scores[name] = 0.0
     if has_facts:
         # A stated figure is there to be used: "首年交易额3亿，能同时拿吗" is a calculation with a note.
