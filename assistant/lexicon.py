@@ -116,6 +116,7 @@ class Unspecified(BaseModel):
         if not m:
             return None
         found = next((g for g in m.groups() if g), "")
+        found = found.split("对")[-1]  # "园区对入驻企业数量有要求吗": the subject follows 对
         return re.sub(r"^(?:文件|政策|这个|那个|园区的?|企业的?)", "", found).strip() or None
 
     @field_validator("cues")

@@ -26,6 +26,7 @@ __all__ = ["Frame", "answer_language", "read_frame"]
 # the calculator path of the composer.
 PLANNED = ("greeting", "thanks", "help", "unspecified", "definition", "relation", "section", "count", "match")
 
+_PROCEDURES = ("recognition", "application", "payment", "funding_source", "contact")
 _WANTS_EN = re.compile(
     r"(?:用|以|请用|翻译成|换成|改用|说|讲)\s*英(?:文|语)|英(?:文|语)(?:回答|回复|介绍|说明|解释|版)|in\s+english|english\s+(?:please|version|answer)",
     re.IGNORECASE,
@@ -77,6 +78,8 @@ def read_frame(
     unspecified = lexicon.unspecified_in(text)
     if unspecified:
         scores["unspecified"] = 4.5
+        if any(u.id in _PROCEDURES for u in unspecified):
+            scores["unspecified"] += 2  # "哪个部门负责审核认定": who runs a procedure the document does not set
     terms = tuple(lexicon.terms_in(text))
     # Chit-chat only when the message is chit-chat and nothing else.
     for name in ("greeting", "thanks", "help"):
