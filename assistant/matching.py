@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from assistant import knowledge
 from assistant.calculator import POLICY_FACTS, CalculationItem, CalculationResult, EnterpriseProfile, calculate
 
-__all__ = ["MatchResult", "match", "max_award"]
+__all__ = ["MatchResult", "group", "match", "max_award"]
 
 
 class MatchResult(BaseModel):
@@ -63,12 +63,17 @@ def _possible_rank(item: CalculationItem, stated: set[str]) -> tuple[int, bool, 
 def match(profile: EnterpriseProfile | dict, lang: Literal["zh", "en"] = "zh") -> MatchResult:
     if isinstance(profile, dict):
         profile = EnterpriseProfile.model_validate(profile)
-    result = calculate(profile, lang=lang)
+    return group(calculate(profile, lang=lang), set(profile.model_fields_set))
+
+
+def group(result: CalculationResult, stated: set[str] | None = None) -> MatchResult:
+    """Group and rank a calculation already made (the page calculates once and renders the groups)."""
+    stated = stated if stated is not None else {f for it in result.items for f in POLICY_FACTS.get(it.policy_id, ())
+                                                 if f not in it.missing_facts}
     items = result.items
     return MatchResult(
         eligible=sorted((it for it in items if it.status == "eligible"), key=lambda it: -(it.amount or Decimal(0))),
-        possible=sorted((it for it in items if it.status == "needs_info"),
-                        key=lambda it: _possible_rank(it, set(profile.model_fields_set))),
+        possible=sorted((it for it in items if it.status == "needs_info"), key=lambda it: _possible_rank(it, stated)),
         non_monetary=[it for it in items if it.status == "non_monetary"],
         ruled_out=[it for it in items if it.status == "not_eligible"],
         total_yuan=str(result.total_yuan),

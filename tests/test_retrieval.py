@@ -1,6 +1,5 @@
 """Retrieval: paraphrased owner questions find their clause in the top 3, across every section."""
 
-from pathlib import Path
 
 import pytest
 

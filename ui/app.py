@@ -37,7 +37,7 @@ import logging
 import re
 import unicodedata
 import uuid
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -55,6 +55,8 @@ from assistant.calculator import (
     relevant_items,
 )
 from assistant.schemas import ChatResponse
+from assistant.matching import group as group_matches
+from assistant.money import parse_form_amount
 
 if TYPE_CHECKING:
     from assistant.assistant import PolicyAssistant
@@ -91,10 +93,6 @@ MODE_LABELS = {
 # Calculator form: one entry per EnterpriseProfile field, with the unit the owner types in
 # --------------------------------------------------------------------------------------------------
 
-WAN = Decimal(10_000)
-YI = Decimal(100_000_000)
-_YUAN_SUFFIXES = (("亿元", YI), ("亿", YI), ("万元", WAN), ("万", WAN), ("元", Decimal(1)))
-_USD_SUFFIXES = (("亿美元", YI), ("亿", YI), ("万美元", WAN), ("万", WAN), ("美元", Decimal(1)))
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 UNKNOWN = "unknown"
@@ -193,23 +191,13 @@ class FormError(ValueError):
 
 
 def parse_amount(text: str | None, label: str, *, usd: bool = False) -> Decimal | None:
-    """'300' (万), '1.2亿', '300万', '300000元', '3,000' → exact yuan (or USD) as Decimal; blank → None."""
-    if text is None:
-        return None
-    t = unicodedata.normalize("NFKC", str(text)).strip().replace(",", "").replace(" ", "")
-    if not t:
-        return None
-    multiplier = WAN
-    for suffix, mult in _USD_SUFFIXES if usd else _YUAN_SUFFIXES:
-        if t.endswith(suffix):
-            t, multiplier = t[: -len(suffix)], mult
-            break
-    if not _NUMBER.fullmatch(t) or len(t) > 30:
+    """'300' (万), '1.2亿', '300万', '300000元', '3,000' → exact yuan (or USD) as Decimal; blank → None.
+    Parsing is the money module's; this only turns its error into a message naming the field."""
+    try:
+        return parse_form_amount(text, usd=usd)
+    except ValueError:
         example = "25000 或 2.5亿美元" if usd else "300 或 1.2亿"
-        raise FormError(f"「{label}」请填写数字，例如 {example}。")
-    with localcontext() as ctx:
-        ctx.prec = 80  # exact: 30 digits × 10^8 never rounds
-        return Decimal(t) * multiplier
+        raise FormError(f"「{label}」请填写数字，例如 {example}。") from None
 
 
 def parse_plain_number(text: str | None, label: str, *, suffix: str = "") -> Decimal | None:
@@ -534,16 +522,10 @@ def calc_table_html(result: CalculationResult, *, only_touched: bool = True) -> 
 
 
 def match_html(result: CalculationResult) -> str:
-    eligible = sorted(
-        (it for it in result.items if it.status == "eligible"),
-        key=lambda it: -(it.amount or Decimal(0)),
-    )
-    maybe = sorted(
-        (it for it in result.items if it.status == "needs_info"),
-        key=lambda it: len(it.missing_facts),
-    )
-    other = [it for it in result.items if it.status == "non_monetary"]
-    no = [it for it in result.items if it.status == "not_eligible"]
+    """The 政策匹配 tab: the library's grouping and ranking (assistant.matching), the same as the chat and
+    POST /v1/match."""
+    found = group_matches(result)
+    eligible, maybe, other, no = found.eligible, found.possible, found.non_monetary, found.ruled_out
 
     def card(it: CalculationItem) -> str:
         lines = [
