@@ -572,6 +572,9 @@ class Composer(FramedAnswers):
             elif reason == "monthly":
                 draft.add(_t(lang, f"“{raw}”是按月的数字，而政策看的是{label}（全年或首年合计）。月度数字乘以12只是估计，请提供全年的实际数额。",
                              f"“{raw}” is a monthly figure, but the policy looks at {label} for the whole (first) year. Please give the yearly figure; 12 × a month would be a guess."))
+            elif reason == "unit_price":
+                draft.add(_t(lang, f"“{raw}”是单价，不是{label}本身。请直接告诉我{label}的总额，并说明是每月还是每年。",
+                             f"“{raw}” is a unit price, not the {label} itself. Please give the total {label}, and say whether it is per month or per year."))
             elif reason == "not_retail":
                 draft.add(_t(lang, f"不能按“{raw}”计算：跨境电商扶持只看跨境电子商务**零售**交易额，B2B、批发等不是零售，不计入。如有零售部分，请提供零售额。",
                              f"No, not on “{raw}”: the cross-border support counts only cross-border e-commerce **retail** (零售) volume; B2B or wholesale trade does not count. If part of it is retail, give that figure."))

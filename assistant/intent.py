@@ -134,7 +134,7 @@ def out_of_scope_reason(text: str) -> str | None:
         return "tax"
     if _CHITCHAT.match(text):
         return "chitchat"
-    if _OFF_TOPIC.search(text):
+    if _OFF_TOPIC.search(text) and not topics_in(text):  # "租金每平米80元" with a rent subsidy named is in scope
         return "off_topic"
     return None
 

@@ -281,6 +281,7 @@ _ORDINAL = re.compile(
     r"|(?P<next>次年|第二年|second[-\s]year|(?:in\s+)?year\s*(?:two|2)\b)|(?P<cal>20\d\d)\s*年(?!\d*月))",
     re.IGNORECASE,
 )
+_UNIT_PRICE = re.compile(r"每平(?:方)?米?|一平(?:方)?米?|/\s*(?:平|㎡|m2|平方米)|每㎡|per\s+(?:square\s+)?(?:metre|meter|m2|sqm)", re.IGNORECASE)
 _DOMESTIC = re.compile(r"国内|境内|内贸|内销|domestic", re.IGNORECASE)
 _CLAIM_AFTER = re.compile(
     r"\s*(?:元|块)?(?:的)?(?:一次性|产业|财政|购房|租房|专项|政策)*(?:补贴|补助|扶持|奖励|奖金|资助|subsid|grant|reward|support)", re.IGNORECASE)
@@ -444,6 +445,9 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
             continue
         if kind == "month_rent":
             period = "month"
+        if _UNIT_PRICE.search(text[max(seg_start, amount.start - 6) : min(seg_end, partner.end + 6)]):
+            out.unclear.append((name, "unit_price", amount.raw, amount.value))  # 80元/平米 is a price, not the rent
+            continue
         if name in _PERIOD_FIELDS and _ONE_MONTH.search(head):
             out.unclear.append((name, "monthly", amount.raw, amount.value))  # one month's figure: 12 × it is a guess
             continue

@@ -227,3 +227,8 @@ def test_explicit_request_for_english(pa) -> None:
     r = ask(pa, "请用英语说明一下示范企业奖励")
     assert re.search(r"[A-Za-z]{4,}", first_line(r))
     assert "demonstration" in r.answer.lower()
+
+
+def test_price_per_square_metre_with_a_subsidy_named_is_asked_not_refused(pa) -> None:
+    r = ask(pa, "新设运营中心，写字楼每平米70元，有600平，租房补贴怎么算")
+    assert r.answer_type == "clarification" and r.calculation is None

@@ -143,3 +143,9 @@ def test_monthly_rent_is_always_twelve_times(amount: int, marker: str) -> None:
 def test_a_later_year_never_becomes_the_first_year(wan: int, year: int) -> None:
     out = extract(f"我们自建平台第{year}年交易额{wan}万")
     assert PLATFORM not in out.facts
+
+
+def test_a_unit_price_is_not_the_rent() -> None:
+    out = extract("写字楼租金每平方米60元，租了800平")
+    assert RENT not in out.facts
+    assert (RENT, "unit_price") in [(u[0], u[1]) for u in out.unclear]

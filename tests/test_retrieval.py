@@ -1,6 +1,5 @@
 """Retrieval: paraphrased owner questions find their clause in the top 3, across every section."""
 
-
 import pytest
 
 from assistant.corpus import load_corpus
