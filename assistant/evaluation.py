@@ -121,12 +121,13 @@ __all__ = [
     "run_ablation",
 ]
 
-EXPECTED_KEYS = frozenset({"answer_type", "amounts_yuan", "clause_ids_any", "must_contain", "must_not_contain"})
+EXPECTED_KEYS = frozenset({"answer_type", "amounts_yuan", "clause_ids_any", "must_contain", "must_not_contain", "unspecified"})
+UNSPECIFIED_MARKERS = ("文件没有规定", "does not specify")
 ANSWER_TYPES = frozenset({"policy_answer", "calculation", "clarification", "out_of_scope"})
 RETRIEVAL_K = 5
 GATE_PASS_RATE = 0.95
 GATE_AMOUNT_RATE = 1.0
-CHECK_NAMES = ("answer_type", "amounts", "clause_ids", "must_contain", "must_not_contain")
+CHECK_NAMES = ("answer_type", "amounts", "clause_ids", "must_contain", "must_not_contain", "unspecified")
 
 
 class DatasetError(ValueError):
@@ -189,12 +190,10 @@ def _parse_item(obj: Any, where: str, line: int) -> GoldItem:
     if expected is not None:
         if not isinstance(expected, dict):
             raise DatasetError(f"{where} (id {item_id!r}): 'expected' must be an object")
-        unknown = sorted(set(expected) - EXPECTED_KEYS)
-        if unknown:
-            raise DatasetError(
-                f"{where} (id {item_id!r}): unknown key(s) in 'expected': {', '.join(unknown)} "
-                f"(allowed: {', '.join(sorted(EXPECTED_KEYS))})"
-            )
+        # Unknown keys are not checks this runner knows: the item is still scored on the rest and the run
+        # reports them (see _dataset_warnings), so one new key in a shared dataset cannot sink a whole run.
+        if "unspecified" in expected and not isinstance(expected["unspecified"], bool):
+            raise DatasetError(f"{where} (id {item_id!r}): 'unspecified' must be true or false")
         if "answer_type" in expected and expected["answer_type"] not in ANSWER_TYPES:
             raise DatasetError(
                 f"{where} (id {item_id!r}): 'answer_type' must be one of {', '.join(sorted(ANSWER_TYPES))}"
@@ -363,6 +362,8 @@ def specified_checks(expected: dict[str, Any] | None) -> list[str]:
         out.append("must_contain")
     if expected.get("must_not_contain"):
         out.append("must_not_contain")
+    if "unspecified" in expected:
+        out.append("unspecified")
     return out
 
 
@@ -397,14 +398,16 @@ def score_response(response: Any, expected: dict[str, Any], clauses: _ClauseInde
             if not ok:
                 failures.append(f"amounts: expected no eligible amount, got total_yuan={calc.get('total_yuan')}")
         else:
-            if calc:
-                source = "calculation"
+            in_text = extract_money(answer)
+            if calc:  # the figure must be the calculator's and also be what the owner reads
+                source = "calculation and answer text"
                 values = [_to_decimal(calc.get("total_yuan"))]
                 values += [_to_decimal(it.get("amount_yuan")) for it in calc.get("items") or []]
-                have = [v for v in values if v is not None]
+                computed = [v for v in values if v is not None]
+                have = [v for v in computed if v in in_text]
             else:
                 source = "answer text"
-                have = extract_money(answer)
+                have = in_text
             missing = [w for w in wanted if not any(w == h for h in have)]
             ok = not missing
             checks["amounts"] = ok
@@ -438,6 +441,13 @@ def score_response(response: Any, expected: dict[str, Any], clauses: _ClauseInde
         checks["must_not_contain"] = not present
         if present:
             failures.append(f"must_not_contain: found {present}")
+
+    if "unspecified" in expected:  # "文件没有规定…" said (or, when false, not said)
+        said = any(norm_text(m) in answer_n for m in UNSPECIFIED_MARKERS)
+        ok = said == bool(expected["unspecified"])
+        checks["unspecified"] = ok
+        if not ok:
+            failures.append("unspecified: the answer should " + ("" if expected["unspecified"] else "not ") + "say 文件没有规定")
 
     return ItemScore(passed=all(checks.values()), checks=checks, failures=failures)
 
@@ -1006,6 +1016,10 @@ def _dataset_warnings(items: Sequence[GoldItem], clauses: _ClauseIndex) -> list[
     out = []
     if unknown:
         out.append(f"clause ids in the dataset that the corpus does not have: {', '.join(unknown)}")
+    keys = sorted({k for it in items for k in (it.expected or {}) if k not in EXPECTED_KEYS})
+    if keys:
+        out.append(f"'expected' keys this runner does not check (ignored): {', '.join(keys)} "
+                   f"(known: {', '.join(sorted(EXPECTED_KEYS))})")
     return out
 
 

@@ -208,7 +208,7 @@ def test_dataset_errors_name_the_line(tmp_path: Path):
         ([ok, {"id": "b", "turns": []}], "line 2"),
         ([ok, {"id": "b", "turns": "q"}], "line 2"),
         ([ok, {"id": "a", "turns": ["q"]}], "duplicate"),
-        ([ok, {"id": "b", "turns": ["q"], "expected": {"amounts": [1]}}], "unknown key"),
+        ([ok, {"id": "b", "turns": ["q"], "expected": {"unspecified": "yes"}}], "line 2"),
         ([ok, {"id": "b", "turns": ["q"], "expected": {"amounts_yuan": ["30万"]}}], "line 2"),
         ([ok, {"id": "b", "turns": ["q"], "expected": {"answer_type": "poem"}}], "line 2"),
         ([ok, [1, 2]], "line 2"),
@@ -219,6 +219,32 @@ def test_dataset_errors_name_the_line(tmp_path: Path):
             ev.load_dataset(path)
         assert needle in str(info.value), (rows, str(info.value))
         assert isinstance(info.value, ValueError)
+
+
+def test_unknown_expected_keys_are_reported_not_fatal(tmp_path: Path):
+    # a shared dataset may carry a check this runner does not know: score the rest, say what was ignored
+    path = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "turns": ["q"], "expected": {"amounts": [1], "must_contain": ["x"]}}])
+    items = ev.load_dataset(path)
+    assert ev.specified_checks(items[0].expected) == ["must_contain"]
+    warnings = ev._dataset_warnings(items, ev._ClauseIndex())
+    assert any("amounts" in w and "ignored" in w for w in warnings)
+
+
+def test_unspecified_check():
+    said = response(answer="文件没有规定资金何时拨付。【三(一)】")
+    quoted = response(answer="文件中的相关规定：……【三(一)】")
+    assert ev.score_response(said, {"unspecified": True}).passed
+    assert not ev.score_response(quoted, {"unspecified": True}).passed
+    assert ev.score_response(quoted, {"unspecified": False}).passed
+    assert not ev.score_response(said, {"unspecified": False}).passed
+
+
+def test_a_calculated_amount_the_owner_cannot_read_fails():
+    # the amount must be the calculator's and must also appear in the answer text
+    calc = platform_calc()
+    assert ev.score_response(response(calculation=calc), {"amounts_yuan": [300000]}).passed
+    silent = response(answer="测算结果见附表。【三(四)】", calculation=calc)
+    assert not ev.score_response(silent, {"amounts_yuan": [300000]}).passed
 
 
 def test_dataset_optional_fields(tmp_path: Path):
