@@ -604,9 +604,20 @@ class Composer(FramedAnswers):
         return "clarification", None
 
     def _rule(self, turn: TurnContext, draft: Draft, topics: list[str]) -> tuple[str, None]:
+        """What a subsidy gives, first (its rule from policies.yaml), then the clause sentence that says it."""
         lang = turn.lang
-        draft.add(_t(lang, "文件对此的规定如下：", "The document provides:"))
-        self._rule_quotes(turn, draft, topics)
+        book = load_policies()
+        for t in topics:
+            pol = book.policy(t)
+            quote_text = getattr(pol.amount, "quote", None)
+            cid = next((c for c in reversed(pol.clauses) if quote_text and quote_text in self.corpus.get(c).text), None)
+            if "rule" not in pol.texts or cid is None:
+                self._rule_quotes(turn, draft, [t])
+                continue
+            title = POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t]
+            quote = self._quote(cid, turn.tokens, re.escape(quote_text or ""))
+            draft.add(f"- **{title}**{_t(lang, '：', ': ')}{book.text(t, 'rule', lang)}{draft.cite(cid, quote)}")
+            draft.add(_t(lang, f"  - 条文原文：“{quote}”", f"  - The clause reads: “{quote}”"))
         pairs = {POLICY_CLAUSES[t][0] for t in topics if t in POLICY_CLAUSES}
         extra = [d for d in self.corpus.discrepancies if d.main_clause_id in pairs and d.kind == "extra_condition"]
         if extra:

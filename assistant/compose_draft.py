@@ -13,7 +13,7 @@ from typing import Any
 
 from assistant.calculator import FACT_LABELS, FACT_LABELS_EN, CalculationResult, format_yuan
 from assistant.calculator import POLICY_TITLES_EN as _POLICY_TITLES_EN
-from assistant.money import format_money_en
+from assistant.money import format_money_en, format_yuan_en
 from assistant.numbers import extract_amounts
 from assistant.phrasing import default_phrasing
 from assistant.corpus import Clause, Corpus
@@ -67,14 +67,8 @@ def _t(lang: str, zh: str, en: str) -> str:
 
 
 def _money(amount: str | Decimal, lang: str) -> str:
-    """format_yuan for Chinese; '300,000 yuan (30万元)' for English. Formatting only, no arithmetic."""
-    text = format_yuan(amount)
-    if lang != "en":
-        return text
-    m = re.fullmatch(r"(约)?(\S+万元) \(([\d,.]+)元\)", text)
-    if m:
-        return f"{'about ' if m.group(1) else ''}{m.group(3)} yuan ({m.group(2)})"
-    return text.replace("元", " yuan")
+    """'30万元 (300,000元)' in Chinese, '300,000 yuan (30万元)' in English: formatting only, no arithmetic."""
+    return format_yuan_en(amount) if lang == "en" else format_yuan(amount)
 
 
 def _title_of(clause: Clause, lang: str) -> str:

@@ -232,3 +232,20 @@ def test_explicit_request_for_english(pa) -> None:
 def test_price_per_square_metre_with_a_subsidy_named_is_asked_not_refused(pa) -> None:
     r = ask(pa, "新设运营中心，写字楼每平米70元，有600平，租房补贴怎么算")
     assert r.answer_type == "clarification" and r.calculation is None
+
+
+def _units(pa):
+    return sorted({u for c in pa.corpus.clauses if c.source == "main" for u in [c.lead_unit, *c.responsible_units] if u})
+
+
+def test_who_questions_work_for_every_unit_as_lead_and_as_responsible(pa) -> None:
+    # issue 9: every unit named in the document, both roles, checked against the parsed corpus
+    for unit in _units(pa):
+        leads = {c.clause_id for c in pa.corpus.clauses if c.source == "main" and c.lead_unit == unit}
+        parts = {c.clause_id for c in pa.corpus.clauses if c.source == "main" and unit in c.responsible_units}
+        r = ask(pa, f"{unit}牵头哪些任务？")
+        main_cited = {c for c in cited(r) if not c.startswith("附件")}
+        assert main_cited == leads, (unit, main_cited, leads)
+        r = ask(pa, f"{unit}作为责任单位参与了哪些任务？")
+        main_cited = {c for c in cited(r) if not c.startswith("附件")}
+        assert main_cited == parts, (unit, main_cited, parts)
