@@ -55,6 +55,17 @@ class Settings(BaseSettings):
         "(one fsync per commit).",
     )
 
+    # HTTP API hardening (assistant/api): header size cap and failed-auth throttling per client address
+    max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="Request line plus all headers, in bytes; larger requests get 431."
+    )
+    auth_failures_per_minute: int = Field(
+        10, ge=1, description="Failed API-key attempts refilled per minute per client address."
+    )
+    auth_failure_burst: int = Field(
+        10, ge=1, description="Failed API-key attempts allowed at once per client address; then 429."
+    )
+
     @property
     def resolved_chroma_dir(self) -> Path:
         return self.chroma_dir or self.data_dir / "chroma"

@@ -3,6 +3,11 @@
 `MemoryStore` serves the library and CLI when nothing is configured; `SqlStore` (SQLAlchemy 2.x, SQLite or
 PostgreSQL, schema managed by the Alembic revisions in `assistant/migrations/`) is the durable default of
 the API and UI; `create_store(settings)` picks one from PA_DATABASE_URL.
+
+Both stores keep the same promises: a session belongs to the user who created it (`has_session` answers
+without creating, so a caller can refuse ids it did not issue); text is checked to be storable on SQLite
+and PostgreSQL alike before anything is written; and a user has one vote per turn, a later vote replacing
+the earlier one.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import (
     CheckConstraint,
@@ -23,6 +28,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -49,18 +55,13 @@ class SessionNotFound(KeyError):
 
 class Store(Protocol):
     def ensure_session(self, session_id: str, user_id: str | None) -> None: ...
+    def has_session(self, session_id: str, user_id: str | None) -> bool: ...
     def add_user_turn(self, session_id: str, user_id: str | None, message: str) -> int: ...
-    def add_reply(self, session_id: str, turn: int, response: ChatResponse) -> None:
-        payload = response.model_dump_json()
-        with self._write() as conn:
-            result = conn.execute(
-                _SET_REPLY, {"sid": session_id, "turn": turn, "response_json": payload, "answered_at": _utcnow()}
-            )
-            if result.rowcount != 1:
-                raise SessionNotFound(f"{session_id}#{turn}")
-
+    def add_reply(self, session_id: str, turn: int, response: ChatResponse) -> None: ...
     def turns(self, session_id: str, user_id: str | None) -> list[Turn]: ...
-    def add_feedback(self, session_id: str, user_id: str | None, turn: int, rating: str, comment: str | None) -> None: ...
+    def add_feedback(self, session_id: str, user_id: str | None, turn: int, rating: str, comment: str | None) -> None:
+        """Record the user's vote on a turn; a later vote on the same turn replaces the earlier one."""
+        ...
 
 
 class MemoryStore:
@@ -68,7 +69,17 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._owner: dict[str, str | None] = {}
         self._turns: dict[str, list[Turn]] = defaultdict(list)
-        self.feedback: list[dict] = []
+        self._feedback: dict[tuple[str, int], dict] = {}
+
+    @property
+    def feedback(self) -> list[dict]:
+        """Stored votes, one per (session, turn), in the order they were first given."""
+        with self._lock:
+            return list(self._feedback.values())
+
+    def has_session(self, session_id: str, user_id: str | None) -> bool:
+        with self._lock:
+            return session_id in self._owner and self._owner[session_id] == user_id
 
     def ensure_session(self, session_id: str, user_id: str | None) -> None:
         with self._lock:
@@ -77,6 +88,7 @@ class MemoryStore:
             self._owner.setdefault(session_id, user_id)
 
     def add_user_turn(self, session_id: str, user_id: str | None, message: str) -> int:
+        check_text(message)
         self.ensure_session(session_id, user_id)
         with self._lock:
             turns = self._turns[session_id]
@@ -97,8 +109,11 @@ class MemoryStore:
         turns = self.turns(session_id, user_id)
         if not 0 <= turn < len(turns):
             raise SessionNotFound(f"{session_id}#{turn}")
+        if comment is not None:
+            check_text(comment)
         with self._lock:
-            self.feedback.append({"session_id": session_id, "turn": turn, "rating": rating, "comment": comment})
+            self._feedback[(session_id, turn)] = {"session_id": session_id, "turn": turn, "rating": rating,
+                                                  "comment": comment}
 
 
 def _now() -> str:
@@ -132,6 +147,8 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MAX_ID_CHARS = 128
+#: Turn numbers live in an INTEGER column: 32 bits on PostgreSQL.
+MAX_TURN = 2**31 - 1
 RATINGS = ("up", "down")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _OWNER_CACHE_SIZE = 100_000
@@ -166,17 +183,21 @@ turns_table = Table(
     Column("answered_at", DateTime(timezone=True), nullable=True),
 )
 
+# One vote per (session, turn): a session has exactly one owner, so this is one vote per (session, turn,
+# user). A second vote replaces the first (upsert on the unique index); updated_at says when.
 feedback_table = Table(
     "feedback",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("session_id", String(MAX_ID_CHARS), nullable=False, index=True),
+    Column("session_id", String(MAX_ID_CHARS), nullable=False),
     Column("turn", Integer, nullable=False),
     Column("rating", String(8), nullable=False),
     Column("comment", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
     ForeignKeyConstraint(["session_id", "turn"], ["turns.session_id", "turns.idx"], ondelete="CASCADE"),
     CheckConstraint("rating IN ('up', 'down')", name="rating"),
+    Index("uq_feedback_session_id_turn", "session_id", "turn", unique=True),
 )
 
 
@@ -193,10 +214,12 @@ _SET_REPLY = (
 )
 _TURNS = select(_T.idx, _T.message, _T.response_json, _T.created_at).where(_T.session_id == bindparam("sid")).order_by(_T.idx)
 _TURN_EXISTS = select(_T.idx).where(_T.session_id == bindparam("sid"), _T.idx == bindparam("turn"))
-_INSERT_FEEDBACK = feedback_table.insert()
 _FEEDBACK = (
-    select(_F.turn, _F.rating, _F.comment, _F.created_at).where(_F.session_id == bindparam("sid")).order_by(_F.id)
+    select(_F.turn, _F.rating, _F.comment, _F.created_at, _F.updated_at)
+    .where(_F.session_id == bindparam("sid"))
+    .order_by(_F.id)
 )
+_FEEDBACK_KEY = ["session_id", "turn"]
 
 
 def normalize_database_url(url: str | URL) -> URL:
@@ -225,7 +248,7 @@ class SqlStore:
             synchronous = synchronous or getattr(settings, "sqlite_synchronous", "NORMAL")
         self.url = normalize_database_url(url)
         self.dialect = self.url.get_backend_name()
-        self.synchronous = synchronous.upper()
+        self.synchronous = (synchronous or "NORMAL").upper()
         if self.synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"unknown SQLite synchronous level {synchronous!r}")
         self.engine: Engine = self._create_engine()
@@ -250,7 +273,7 @@ class SqlStore:
                 self.url, poolclass=StaticPool, connect_args={"check_same_thread": False}
             )
         else:
-            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            Path(database or "").expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(
                 self.url,
                 connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -299,7 +322,7 @@ class SqlStore:
         """A read. On SQLite without BEGIN: every read here is one SELECT, or several whose results do not
         need one snapshot (a session's owner never changes; turns only get appended)."""
         # An in-memory database is one shared connection: serialize readers with the writers.
-        with self._write_lock if self._memory else nullcontext():
+        with (self._write_lock or nullcontext()) if self._memory else nullcontext():
             with self.engine.connect() as conn:
                 conn.execution_options(pa_read=True)
                 with conn.begin():
@@ -336,8 +359,23 @@ class SqlStore:
         if owner != user_id:
             raise SessionNotFound(session_id)
 
+    def has_session(self, session_id: str, user_id: str | None) -> bool:
+        """Whether the session exists and belongs to ``user_id``; creates nothing (the API asks this before
+        continuing a client-supplied session id, so ids cannot be squatted)."""
+        if not session_id or len(session_id) > MAX_ID_CHARS:
+            return False
+        owner = self._owners.get(session_id, _MISSING)
+        if owner is _MISSING:
+            with self._read() as conn:
+                owner = self._owner(conn, session_id)
+            if owner is _MISSING:
+                return False
+            self._remember(session_id, owner)
+        return owner == user_id
+
     def add_user_turn(self, session_id: str, user_id: str | None, message: str) -> int:
         _check_ids(session_id, user_id)
+        check_text(message)
         for attempt in range(5):
             try:
                 with self._write() as conn:
@@ -368,9 +406,7 @@ class SqlStore:
         payload = response.model_dump_json()
         with self._write() as conn:
             result = conn.execute(
-                turns_table.update()
-                .where(turns_table.c.session_id == session_id, turns_table.c.idx == turn)
-                .values(response_json=payload, answered_at=_utcnow())
+                _SET_REPLY, {"sid": session_id, "turn": turn, "response_json": payload, "answered_at": _utcnow()}
             )
             if result.rowcount != 1:
                 raise SessionNotFound(f"{session_id}#{turn}")
@@ -398,6 +434,10 @@ class SqlStore:
     def add_feedback(self, session_id: str, user_id: str | None, turn: int, rating: str, comment: str | None) -> None:
         if rating not in RATINGS:
             raise ValueError(f"rating must be one of {RATINGS}, got {rating!r}")
+        if comment is not None:
+            check_text(comment)
+        if not 0 <= turn <= MAX_TURN:  # beyond the column (and so beyond any stored turn)
+            raise SessionNotFound(f"{session_id}#{turn}")
         with self._write() as conn:
             owner = self._lock_session(conn, session_id)
             if owner is _MISSING or owner != user_id:
@@ -405,17 +445,30 @@ class SqlStore:
             exists = conn.execute(_TURN_EXISTS, {"sid": session_id, "turn": turn}).first()
             if exists is None:
                 raise SessionNotFound(f"{session_id}#{turn}")
-            conn.execute(
-                _INSERT_FEEDBACK,
-                {"session_id": session_id, "turn": turn, "rating": rating, "comment": comment, "created_at": _utcnow()},
-            )
+            self._upsert_feedback(conn, session_id, turn, rating, comment)
+
+    def _upsert_feedback(self, conn: Connection, session_id: str, turn: int, rating: str, comment: str | None) -> None:
+        now = _utcnow()
+        values = {"session_id": session_id, "turn": turn, "rating": rating, "comment": comment, "created_at": now}
+        change = {"rating": rating, "comment": comment, "updated_at": now}
+        if self.dialect in ("sqlite", "postgresql"):
+            insert = _insert_with_on_conflict(self.dialect, feedback_table)
+            conn.execute(insert.values(**values).on_conflict_do_update(index_elements=_FEEDBACK_KEY, set_=change))
+            return
+        # Other dialects: the session row lock taken above serializes votes on this session.
+        updated = conn.execute(
+            feedback_table.update().where(_F.session_id == session_id, _F.turn == turn).values(**change)
+        )
+        if updated.rowcount == 0:
+            conn.execute(feedback_table.insert().values(**values))
 
     # --- extras (not part of the Store protocol) ------------------------------------------------
     def feedback_for(self, session_id: str) -> list[dict]:
         """Stored feedback rows of one session, oldest first (for reviews and tests)."""
         with self._read() as conn:
             rows = conn.execute(_FEEDBACK, {"sid": session_id}).all()
-        return [{"turn": t, "rating": r, "comment": c, "created_at": _iso(at)} for t, r, c, at in rows]
+        return [{"turn": t, "rating": r, "comment": c, "created_at": _iso(at), "updated_at": _iso(up)}
+                for t, r, c, at, up in rows]
 
     # --- helpers ---------------------------------------------------------------------------------
     def _owner(self, conn: Connection, session_id: str):
@@ -436,11 +489,8 @@ class SqlStore:
         """Insert the session unless it exists; return its owner either way."""
         values = {"id": session_id, "user_id": user_id, "created_at": _utcnow()}
         if self.dialect in ("sqlite", "postgresql"):
-            if self.dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
-            conn.execute(dialect_insert(sessions_table).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+            insert = _insert_with_on_conflict(self.dialect, sessions_table)
+            conn.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["id"]))
         else:
             with conn.begin_nested():
                 try:
@@ -450,12 +500,35 @@ class SqlStore:
         return conn.execute(_OWNER, {"sid": session_id}).scalar_one()
 
 
+def _insert_with_on_conflict(dialect: str, table: Table) -> Any:
+    """INSERT … ON CONFLICT, which SQLite and PostgreSQL spell alike but SQLAlchemy builds per dialect."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+    return postgresql_insert(table)
+
+
 class _Missing:
     def __repr__(self) -> str:
         return "<missing>"
 
 
 _MISSING = _Missing()
+
+
+def check_text(text: str) -> None:
+    """Text both databases can store: valid Unicode (no lone surrogate, which UTF-8 cannot encode) and no
+    NUL (PostgreSQL text cannot hold one). Checked before anything is written."""
+    if "\x00" in text:
+        raise ValueError("text must not contain NUL characters")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text must be valid Unicode (no lone surrogates)") from None
 
 
 def _check_ids(session_id: str, user_id: str | None) -> None:

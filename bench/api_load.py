@@ -160,6 +160,24 @@ async def drive(url: str, make_request, n: int, seconds: float, concurrency: int
     }
 
 
+async def open_sessions(url: str, count: int) -> list[str]:
+    """The server issues session ids (a client-chosen one is refused): start ``count`` sessions, one per
+    bench user, before the timed run."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        async def one(k: int) -> str:
+            r = await client.post("/v1/chat", json={"message": QUESTIONS[k % len(QUESTIONS)]},
+                                  headers={"X-User-Id": f"openid-bench-{k}"})
+            r.raise_for_status()
+            return r.json()["session_id"]
+
+        ids: list[str] = []
+        for start_k in range(0, count, 16):
+            ids += await asyncio.gather(*(one(k) for k in range(start_k, min(count, start_k + 16))))
+        return ids
+
+
 def run(n: int = 2000, seconds: float = 30.0, concurrency: int = 16, sessions: int = 200,
         data_dir: Path | None = None) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="pa-bench-"))
@@ -177,7 +195,7 @@ def run(n: int = 2000, seconds: float = 30.0, concurrency: int = 16, sessions: i
     try:
         wait_ready(bare, bare_url, "/docs", tmp / "bare.log")
         wait_ready(api, api_url, "/readyz", tmp / "api.log")
-        run_id = os.urandom(4).hex()
+        session_ids = asyncio.run(open_sessions(api_url, sessions))
 
         def bare_req(i: int) -> dict:
             return {"method": "POST", "url": "/echo", "json": PROFILE}
@@ -190,7 +208,7 @@ def run(n: int = 2000, seconds: float = 30.0, concurrency: int = 16, sessions: i
             return {
                 "method": "POST",
                 "url": "/v1/chat",
-                "json": {"message": f"{QUESTIONS[i % len(QUESTIONS)]}（{i}）", "session_id": f"b{run_id}s{k}"},
+                "json": {"message": f"{QUESTIONS[i % len(QUESTIONS)]}（{i}）", "session_id": session_ids[k]},
                 "headers": {"X-User-Id": f"openid-bench-{k}"},
             }
 

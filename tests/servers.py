@@ -10,6 +10,9 @@ own process group, waits (bounded) until it answers, and raises
 - :func:`start_chroma_server`: ``chroma run`` from the chromadb package.
 - :func:`start_postgres`: a throwaway PostgreSQL cluster (Debian's
   ``postgresql`` package) made with ``initdb`` in a temp dir.
+- :func:`start_api_server`: this project's API as deployed
+  (``python -m assistant serve``: uvicorn with h11 and the header limit),
+  configured by ``PA_*`` variables, with a fresh data dir.
 
 Stop what you started with :func:`stop_process` (or the ``stop_fn`` returned by
 :func:`start_postgres`). Everything still running at interpreter exit is killed
@@ -39,6 +42,7 @@ __all__ = [
     "ServerStartError",
     "free_port",
     "smollm2_model_path",
+    "start_api_server",
     "start_chroma_server",
     "start_llama_server",
     "start_postgres",
@@ -410,3 +414,42 @@ def _pg_ready(port: int) -> bool:
         return True
     except psycopg.OperationalError:
         return False
+
+
+# --------------------------------------------------------------------------- API
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def start_api_server(
+    tmpdir: Path | str,
+    *,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    timeout: float = 180.0,
+) -> tuple[str, subprocess.Popen, Path]:
+    """Start ``python -m assistant serve`` on 127.0.0.1 (our uvicorn settings).
+
+    The process sees no ``PA_*`` variable of the caller's environment, only
+    ``PA_DATA_DIR=tmpdir/data`` and ``env``. Waits until ``/readyz`` is 200.
+    Returns ``(url, proc, log_path)``; the log holds the server's JSON lines.
+    """
+    tmpdir = Path(tmpdir)
+    tmpdir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    log_path = tmpdir / "api-server.log"
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("PA_")}
+    child_env.update(
+        PA_DATA_DIR=str(tmpdir / "data"),
+        ANONYMIZED_TELEMETRY="False",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        **(env or {}),
+    )
+    cmd = [sys.executable, "-m", "assistant", "serve", "--host", HOST, "--port", str(port)]
+    proc = _popen(cmd, log_path, cwd=str(REPO), env=child_env)
+    url = f"http://{HOST}:{port}"
+    _wait_http(proc, f"{url}/readyz", timeout, "policy-assistant serve", log_path)
+    return url, proc, log_path

@@ -99,15 +99,18 @@ def parse_sse(body: str) -> list[tuple[str, dict]]:
 # --- health ---------------------------------------------------------------------------------------
 
 
-def test_healthz_and_readyz(client, pa):
+def test_healthz_and_readyz(client, make_client, pa):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    body = ready.json()
+    assert ready.json() == {"status": "ready"}  # nothing about the deployment to an anonymous caller
+    keyed = make_client(api_keys="k")
+    body = keyed.get("/readyz", headers={"Authorization": "Bearer k"}).json()
     assert body["status"] == "ready"
-    assert body["mode"] == "grounded"
-    assert body["store"] == "SqlStore(sqlite)"
-    assert body["index"]["count"] == len(pa.corpus) == body["clauses"]
+    details = body["details"]
+    assert details["mode"] == "grounded"
+    assert details["store"] == "SqlStore(sqlite)"
+    assert details["index"]["count"] == len(pa.corpus) == details["clauses"]
 
 
 def test_readyz_is_503_until_the_assistant_is_loaded(pa, data_dir):
@@ -261,7 +264,7 @@ def test_stream_errors_are_sse_error_events(make_client):
     assert r.status_code == 404
     assert parse_sse(r.text)[0][1]["error"]["code"] == "session_not_found"
 
-    r = c.post("/v1/chat/stream", json={"message": 1}, headers=auth)
+    r = c.post("/v1/chat/stream", json={"message": 1}, headers={**auth, "X-User-Id": "a"})
     assert r.status_code == 422
     assert parse_sse(r.text)[0][1]["error"]["field"] == "message"
 
@@ -409,7 +412,7 @@ def test_feedback_errors(client):
 
 
 def test_api_keys(make_client):
-    c = make_client(api_keys="key-one, key-two")
+    c = make_client(api_keys="key-one, key-two", auth_failure_burst=100)
     missing = c.get("/v1/clauses")
     assert_error(missing, 401, "unauthorized")
     assert missing.headers["www-authenticate"] == "Bearer"
@@ -418,7 +421,7 @@ def test_api_keys(make_client):
     assert_error(c.get("/v1/clauses", headers={"Authorization": "Bearer "}), 401, "unauthorized")
     assert_error(c.post("/v1/chat", json={"message": QUESTION}), 401, "unauthorized")
     for key in ("key-one", "key-two"):
-        assert c.get("/v1/clauses", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert c.get("/v1/clauses", headers={"Authorization": f"Bearer {key}", "X-User-Id": "u"}).status_code == 200
     # health probes and the schema stay open
     assert c.get("/healthz").status_code == 200
     assert c.get("/readyz").status_code == 200
@@ -552,7 +555,7 @@ def test_openapi_has_every_endpoint_and_chinese_examples(client):
     assert "自建电商平台有什么补贴？" in text  # ChatRequest example
     assert "text/event-stream" in json.dumps(paths["/v1/chat/stream"])
     assert "ErrorResponse" in spec["components"]["schemas"]
-    assert "ApiKey" in spec["components"]["securitySchemes"]
+    assert "ApiKey" not in spec["components"].get("securitySchemes", {})  # no keys configured: none required
     assert "X-User-Id" in json.dumps(paths["/v1/chat"]["post"]["parameters"])
 
 

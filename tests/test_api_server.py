@@ -98,6 +98,8 @@ def live(data_dir, store):
 @pytest.mark.timeout(300)
 def test_100_parallel_chats_over_20_sessions(live, store):
     sessions = [(f"{k:02d}" + "c" * 30, f"openid-{k:02d}") for k in range(20)]
+    for sid, user in sessions:  # the API continues only sessions it (or the library) created for the user
+        store.ensure_session(sid, user)
     jobs = [(sessions[i % 20], f"{QUESTIONS[i % len(QUESTIONS)]}（第{i}问）") for i in range(100)]
     local = threading.local()
 
@@ -137,6 +139,8 @@ def test_two_instances_share_one_postgres_database(postgres_url, data_dir):
     settings = Settings(data_dir=data_dir, api_keys="", cors_origins="", llm_base_url=None,
                         rate_limit_per_minute=100_000, rate_limit_burst=100_000)
     stores = [SqlStore(url), SqlStore(url)]
+    for k in range(6):
+        stores[0].ensure_session(f"pg{k}", "openid-pg")
     try:
         instances = [PolicyAssistant(settings=settings, store=st, mode="grounded") for st in stores]
         with ThreadedUvicorn(create_app(instances[0], settings)) as one, \
@@ -234,6 +238,11 @@ def test_kill_9_mid_load_loses_no_answered_turn(tmp_path):
     log_path = tmp_path / "uvicorn.log"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    seed = SqlStore(f"sqlite:///{data_dir / 'assistant.db'}")  # the sessions the workers continue
+    for w in range(8):
+        for j in range(2):
+            seed.ensure_session(f"k{w}s{j}", f"openid-k{w}")
+    seed.close()
     proc = _start_server(data_dir, port, log_path)
     try:
         _wait_ready(proc, url, log_path)

@@ -76,7 +76,7 @@ def test_migration_creates_schema_at_head(store):
     ]
     assert insp.get_pk_constraint("turns")["constrained_columns"] == ["session_id", "idx"]
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
 
 
 def test_reopening_is_idempotent_and_keeps_data(db_url):
@@ -167,15 +167,22 @@ def test_anonymous_session_is_not_readable_by_a_user(store):
     assert len(store.turns("anon", None)) == 1
 
 
-def test_feedback_is_stored(store):
+def test_feedback_is_stored_and_a_second_vote_replaces_the_first(store):
     store.add_user_turn("s", "u", "问题")
     store.add_reply("s", 0, _reply("s"))
+    store.add_user_turn("s", "u", "第二问")
     store.add_feedback("s", "u", 0, "down", "没说申报材料")
-    store.add_feedback("s", "u", 0, "up", None)
     rows = store.feedback_for("s")
-    assert [(r["turn"], r["rating"], r["comment"]) for r in rows] == [(0, "down", "没说申报材料"), (0, "up", None)]
+    assert [(r["turn"], r["rating"], r["comment"], r["updated_at"]) for r in rows] == [(0, "down", "没说申报材料", None)]
+    store.add_feedback("s", "u", 0, "up", None)
+    store.add_feedback("s", "u", 1, "up", "好")
+    rows = store.feedback_for("s")
+    assert [(r["turn"], r["rating"], r["comment"]) for r in rows] == [(0, "up", None), (1, "up", "好")]
+    assert rows[0]["updated_at"] is not None and rows[0]["created_at"] <= rows[0]["updated_at"]
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM feedback")).scalar_one() == 2
     with pytest.raises(SessionNotFound):
-        store.add_feedback("s", "u", 1, "up", None)  # no such turn
+        store.add_feedback("s", "u", 2, "up", None)  # no such turn
     with pytest.raises(ValueError):
         store.add_feedback("s", "u", 0, "meh", None)
 
@@ -315,3 +322,85 @@ def test_postgres_urls_use_psycopg3():
     assert normalize_database_url("postgres://u@h/db").drivername == "postgresql+psycopg"
     assert normalize_database_url("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
     assert normalize_database_url("sqlite:///x.db").drivername == "sqlite"
+
+
+def test_votes_racing_on_one_turn_leave_one_row(db_url):
+    """Two store instances voting on the same turn at once: the unique index and the upsert keep one row."""
+    a, b = SqlStore(db_url), SqlStore(db_url)
+    a.add_user_turn("race", "u", "问题")
+
+    def vote(i: int) -> None:
+        (a, b)[i % 2].add_feedback("race", "u", 0, ("up", "down")[i % 2], f"第{i}次")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(vote, range(40)))
+    rows = a.feedback_for("race")
+    assert len(rows) == 1 and rows[0]["rating"] in ("up", "down")
+    a.close()
+    b.close()
+
+
+def test_upgrade_from_0001_keeps_the_latest_of_duplicate_votes(db_url):
+    """A database created at revision 0001 (duplicates allowed) upgrades to one vote per turn, the latest."""
+    from alembic import command
+    from alembic.config import Config
+
+    from assistant.store import MIGRATIONS_DIR, normalize_database_url
+
+    url = normalize_database_url(db_url).render_as_string(hide_password=False)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "0001")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sessions (id, user_id, created_at) VALUES ('s', 'u', CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO turns (session_id, idx, message, created_at) "
+                          "VALUES ('s', 0, 'q0', CURRENT_TIMESTAMP), ('s', 1, 'q1', CURRENT_TIMESTAMP)"))
+        for turn, rating in [(0, "up"), (0, "down"), (1, "down"), (0, "up"), (1, "up")]:
+            conn.execute(text("INSERT INTO feedback (session_id, turn, rating, created_at) "
+                              "VALUES ('s', :t, :r, CURRENT_TIMESTAMP)"), {"t": turn, "r": rating})
+    engine.dispose()
+    store = SqlStore(db_url)  # migrates to head
+    assert [(r["turn"], r["rating"]) for r in store.feedback_for("s")] == [(0, "up"), (1, "up")]
+    store.add_feedback("s", "u", 1, "down", None)
+    assert [(r["turn"], r["rating"]) for r in store.feedback_for("s")] == [(0, "up"), (1, "down")]
+    store.close()
+
+
+def test_has_session_answers_without_creating(store):
+    assert store.has_session("nobody-made-this", "u") is False
+    assert store.has_session("x" * 200, "u") is False
+    store.add_user_turn("mine", "u", "问题")
+    assert store.has_session("mine", "u") is True
+    assert store.has_session("mine", "other") is False
+    assert store.has_session("mine", None) is False
+    with pytest.raises(SessionNotFound):
+        store.turns("nobody-made-this", "u")  # still not created
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "前\udfff后", "NUL\x00"])
+def test_text_a_database_cannot_hold_is_refused_before_writing(store, bad):
+    with pytest.raises(ValueError):
+        store.add_user_turn("fresh-bad", "u", bad)
+    assert store.has_session("fresh-bad", "u") is False  # no session row left behind
+    store.add_user_turn("ok", "u", "问题")
+    with pytest.raises(ValueError):
+        store.add_feedback("ok", "u", 0, "up", bad)
+    assert store.feedback_for("ok") == []
+
+
+def test_turn_numbers_beyond_the_column_are_not_found(store):
+    store.add_user_turn("s", "u", "问题")
+    for turn in (2**31, 2**63, 10**30):
+        with pytest.raises(SessionNotFound):
+            store.add_feedback("s", "u", turn, "up", None)
+
+
+def test_memory_store_keeps_one_vote_per_turn():
+    s = MemoryStore()
+    s.add_user_turn("m", "u", "问题")
+    assert s.has_session("m", "u") and not s.has_session("m", None) and not s.has_session("n", "u")
+    s.add_feedback("m", "u", 0, "down", "差")
+    s.add_feedback("m", "u", 0, "up", None)
+    assert s.feedback == [{"session_id": "m", "turn": 0, "rating": "up", "comment": None}]

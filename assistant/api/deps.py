@@ -1,0 +1,151 @@
+"""FastAPI dependencies, declared once and used through typed aliases (``SettingsDep``, ``AssistantDep``,
+``UserIdDep``), as in the FastAPI full-stack template.
+
+Order on every /v1 request (the router's dependencies): API key (failed attempts are counted per client
+address and answered 429 once that address is over its budget), then the user id, then the per-user rate
+limit. A host app can override `get_assistant`, `get_user_id` and `get_api_settings`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from assistant.api.errors import ApiError
+from assistant.api.limits import auth_failure_limiter, client_address, request_limiter, too_many
+from assistant.api.schemas import MAX_USER_ID_CHARS, USER_ID_PATTERN
+from assistant.settings import Settings, get_settings
+
+NOT_READY_RETRY_AFTER_S = 2
+
+
+async def get_api_settings(request: Request) -> Settings:
+    """The settings of this app (``app.state.pa_settings``), else the PA_* environment."""
+    settings = getattr(request.app.state, "pa_settings", None)
+    return settings if settings is not None else get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(get_api_settings)]
+
+
+async def get_assistant(request: Request) -> Any:
+    """The `PolicyAssistant` behind the router: ``app.state.policy_assistant``.
+
+    A host app sets that attribute, or overrides this dependency
+    (``app.dependency_overrides[get_assistant] = lambda: assistant``). While it is still loading: 503.
+    """
+    assistant = getattr(request.app.state, "policy_assistant", None)
+    if assistant is None:
+        if getattr(request.app.state, "pa_startup_error", None):
+            raise ApiError(503, "startup_failed", "助手初始化失败，请联系管理员查看服务日志。")
+        raise ApiError(503, "not_ready", "服务正在加载政策索引，请稍后重试。",
+                       headers={"Retry-After": str(NOT_READY_RETRY_AFTER_S)})
+    return assistant
+
+
+AssistantDep = Annotated[Any, Depends(get_assistant)]
+
+
+def valid_user_id(value: str) -> bool:
+    """The rule USER_ID_PATTERN declares, without a regex engine in the way."""
+    return 0 < len(value) <= MAX_USER_ID_CHARS and all("!" <= c <= "~" for c in value)
+
+
+async def get_user_id(
+    settings: SettingsDep,
+    x_user_id: Annotated[
+        str | None,
+        Header(
+            alias="X-User-Id",
+            description="当前用户（微信 openid，由调用方后端经 code2Session 取得后填入）：1-128 个可见 ASCII 字符。"
+            "配置了 PA_API_KEYS 时必填（缺少为 400）；未配置时缺省 = 匿名用户。",
+            examples=["oAbCd1234567890EfGhIjKlMnOpQ"],
+            json_schema_extra={"minLength": 1, "maxLength": MAX_USER_ID_CHARS, "pattern": USER_ID_PATTERN},
+        ),
+    ] = None,
+) -> str | None:
+    if x_user_id is None:
+        if settings.api_key_list:
+            raise ApiError(400, "missing_user_id", "缺少请求头 X-User-Id（配置了 API 密钥时必须指明用户）。",
+                           field="X-User-Id")
+        return None
+    if not valid_user_id(x_user_id):
+        raise ApiError(422, "invalid_user_id", f"请求头 X-User-Id 无效（1-{MAX_USER_ID_CHARS} 个可见 ASCII 字符）。",
+                       field="X-User-Id")
+    return x_user_id
+
+
+UserIdDep = Annotated[str | None, Depends(get_user_id)]
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="设置 PA_API_KEYS 后，每个 /v1 请求需带 `Authorization: Bearer <key>`。",
+)
+
+
+@lru_cache(maxsize=8)
+def _encoded_keys(api_keys: str) -> tuple[bytes, ...]:
+    return tuple(k.strip().encode() for k in api_keys.split(",") if k.strip())
+
+
+def key_is_valid(credentials: HTTPAuthorizationCredentials | None, settings: Settings) -> bool:
+    keys = _encoded_keys(settings.api_keys)
+    given = (credentials.credentials.strip() if credentials else "").encode("utf-8", "surrogateescape")
+    ok = False
+    for key in keys:  # every key is compared, in constant time: no early exit that times which one matched
+        ok |= hmac.compare_digest(given, key)
+    return ok and bool(given)
+
+
+def check_api_key(request: Request, credentials: HTTPAuthorizationCredentials | None, settings: Settings) -> bool:
+    """True for a valid key, False when none is configured; raises 401, or 429 for an address that has
+    used up its failed attempts (then even a right key waits: otherwise a 200 among the 429s would still
+    tell a guesser which key is right)."""
+    if not settings.api_key_list:
+        return False
+    limiter = auth_failure_limiter(request, settings)
+    address = client_address(request)
+    wait = limiter.wait_time(address)
+    if wait > 0:
+        raise too_many(wait, "密钥错误次数过多")
+    if key_is_valid(credentials, settings):
+        return True
+    wait = limiter.acquire(address)
+    if wait > 0:
+        raise too_many(wait, "密钥错误次数过多")
+    raise ApiError(401, "unauthorized", "缺少或无效的 API 密钥（请求头 Authorization: Bearer <key>）。",
+                   headers={"WWW-Authenticate": "Bearer"})
+
+
+async def require_api_key(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    settings: SettingsDep,
+) -> None:
+    check_api_key(request, credentials, settings)
+
+
+async def optional_api_key(request: Request, settings: SettingsDep) -> bool:
+    """For open endpoints that show more to an authenticated caller. The header is read, not declared: the
+    endpoint does not require auth, so its schema must not say it does. No credentials = anonymous;
+    wrong credentials count as a failed attempt like anywhere else."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return False
+    scheme, _, token = header.partition(" ")
+    credentials = (HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
+                   if scheme.lower() == "bearer" and token else None)
+    return check_api_key(request, credentials, settings)
+
+
+async def enforce_rate_limit(request: Request, settings: SettingsDep, user_id: UserIdDep) -> None:
+    """Per user (X-User-Id), else per client address. Behind a reverse proxy run uvicorn with --proxy-headers."""
+    key = f"u:{user_id}" if user_id else f"ip:{client_address(request)}"
+    wait = request_limiter(request, settings).acquire(key)
+    if wait > 0:
+        raise too_many(wait)
