@@ -150,8 +150,8 @@ MAX_ID_CHARS = 128
 #: Turn numbers live in an INTEGER column: 32 bits on PostgreSQL.
 MAX_TURN = 2**31 - 1
 RATINGS = ("up", "down")
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-_OWNER_CACHE_SIZE = 100_000
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # policy-literal: ok (milliseconds)
+_OWNER_CACHE_SIZE = 100_000  # policy-literal: ok (a cache size)
 _MIGRATION_LOCK_KEY = 0x50415F4D4947  # pg_advisory_xact_lock key: "PA_MIG"
 
 metadata = MetaData(

@@ -121,7 +121,7 @@ class TokenBucketLimiter:
     starts again with a full bucket, which is what an idle key would have anyway).
     """
 
-    def __init__(self, per_minute: int, burst: int, max_keys: int = 100_000) -> None:
+    def __init__(self, per_minute: int, burst: int, max_keys: int = 100_000) -> None:  # policy-literal: ok (a key count)
         self.rate = per_minute / 60.0
         self.burst = float(burst)
         self.max_keys = max_keys

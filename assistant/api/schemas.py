@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from assistant.api.examples import example
 from assistant.corpus import Clause, Discrepancy
 from assistant.schemas import Turn
 
@@ -48,7 +49,7 @@ def _json_integer(value: Any) -> Any:
     if not number.is_finite() or number != number.to_integral_value():
         raise PydanticCustomError("int_from_float", "Input should be a valid integer")
     if number.adjusted() > 30:  # outside every bound here; int() of 1e999999999 would never finish
-        return 10**31 if number > 0 else -(10**31)
+        return 10**31 if number > 0 else -(10**31)  # policy-literal: ok (a bound on JSON integers)
     return int(number)
 
 
@@ -64,7 +65,7 @@ JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 class ChatRequest(BaseModel):
     message: str = Field(
         description="用户的问题（中文或英文）：不能为空白，不能含空字符；长度上限见 PA_MAX_MESSAGE_CHARS（默认 2000 字符）。",
-        examples=["我们在北碚新设立了区域总部，注册资金2000万，能拿多少奖励？"],
+        examples=[example("chat_message", "")],
         json_schema_extra={"minLength": 1, "maxLength": 2000, "pattern": MESSAGE_PATTERN},
     )
     session_id: str | None = Field(
@@ -85,22 +86,7 @@ class ChatRequest(BaseModel):
     )
 
 
-CHAT_EXAMPLE = {
-    "answer": "文件对此的规定如下：\n- 企业自建电子商务平台一次性财政扶持【三(四)】：“对自建电子商务平台且建成运营后"
-    "首年网上交易额达1-5亿元、5亿元以上的企业，分别给予30万元、50万元一次性财政扶持。”",
-    "answer_type": "policy_answer",
-    "citations": [
-        {
-            "clause_id": "三(四)",
-            "title": "支持企业自建电子商务平台",
-            "quote": "对自建电子商务平台且建成运营后首年网上交易额达1-5亿元、5亿元以上的企业，分别给予30万元、50万元一次性财政扶持",
-        }
-    ],
-    "calculation": None,
-    "session_id": "9b2f0c4e5d6a47b1a3c8e7f6d5c4b3a2",
-    "notices": ["测算金额仅供参考，最终以主管部门审核认定为准。"],
-    "mode": "grounded",
-}
+CHAT_EXAMPLE: dict = example("chat_response", {})
 
 
 class FeedbackRequest(BaseModel):
@@ -134,7 +120,7 @@ class SessionHistory(BaseModel):
 
 
 class ClauseSummary(BaseModel):
-    clause_id: str = Field(examples=["三(四)"])
+    clause_id: str = Field(examples=[example("clause_id", "")])
     title: str = Field(examples=["支持企业自建电子商务平台"])
     source: Literal["main", "annex", "meta"]
     section: str = ""

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from assistant.api.examples import example
 from assistant.api.jsonbody import JsonRoute
 from assistant.api.openapi import BODY_ERRORS, error_responses
 from assistant.api.profile_request import ProfileRequest, to_profile
@@ -17,31 +18,13 @@ from assistant.calculator import CalculationResult, EnterpriseProfile, calculate
 
 router = APIRouter(route_class=JsonRoute)
 
-PROFILE_EXAMPLES: dict[str, Any] = {
-    "区域总部": {
-        "summary": "新设区域总部，买了办公用房",
-        "value": {
-            "registered_in_beibei": True,
-            "local_legal_entity": True,
-            "new_hq_type": "regional_hq",
-            "registered_capital_yuan": 20000000,
-            "online_annual_sales_yuan": "150000000",
-            "sales_in_statistics": True,
-            "years_in_operation": 2,
-            "office_purchase_price_yuan": 3000000,
-        },
-    },
-    "自建平台": {
-        "summary": "自建电商平台",
-        "value": {"platform_project_investment_yuan": 5000000, "platform_first_year_online_transactions_yuan": 60000000},
-    },
-}
+PROFILE_EXAMPLES: dict[str, Any] = example("profiles", {})
 
 
 def _calculation_example() -> dict:
     """A real result for the first request example, so the documented response is never out of date."""
     try:
-        profile = EnterpriseProfile.model_validate(PROFILE_EXAMPLES["区域总部"]["value"])
+        profile = EnterpriseProfile.model_validate(next(iter(PROFILE_EXAMPLES.values()))["value"])
         return json.loads(calculate(profile).model_dump_json())
     except Exception:  # noqa: BLE001 - documentation only
         return {}

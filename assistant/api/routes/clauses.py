@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from assistant.api.examples import example
 from assistant.api.deps import AssistantDep
 from assistant.api.errors import ApiError
 from assistant.api.jsonbody import JsonRoute
@@ -38,8 +39,8 @@ async def list_clauses(assistant: AssistantDep) -> ClauseList:
 async def get_clause(
     clause_id: Annotated[
         str,
-        Path(description="条款编号，接受常见写法：`三(四)`、`三（四）`、`附件-11`、`附件11`、`annex-11`（需 URL 编码）。",
-             examples=["三(四)"]),
+        Path(description="条款编号，接受常见写法：" + "、".join(f"`{f}`" for f in example("clause_id_forms", []))
+             + "（需 URL 编码）。", examples=[example("clause_id", "")]),
     ],
     assistant: AssistantDep,
 ) -> ClauseDetail:
