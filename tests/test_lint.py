@@ -1,0 +1,20 @@
+"""ruff over the code base, inside `make test`: an unused import or an undefined name fails the build."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ruff_is_clean() -> None:
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.fail("ruff is missing: pip install -e '.[test]'", pytrace=False)
+    done = subprocess.run([ruff, "check", "assistant", "ui", "bench", "tests"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
