@@ -178,6 +178,7 @@ class Composer(FramedAnswers):
         """First matching rule wins; the order is the product's precedence."""
         text = turn.text
         frame = self._frame(turn)
+        turn.frame = frame
         if frame.ask in ("greeting", "thanks", "help"):
             return self._chitchat(turn, draft, frame.ask)
         if not _FILLER.sub("", text):  # nothing left ("不对", or only injected instructions)
@@ -189,6 +190,10 @@ class Composer(FramedAnswers):
             return self._out_of_scope(turn, draft, reason)
         if frame.ask in ("section", "count") and (DISCREPANCY_CUE.search(text) or explicit_clause_ids(text, self.corpus)):
             frame = replace(frame, ask="other")  # "正文和附件有什么不一致": the differences, not the annex itself
+        named = [t for t in turn.reading.topics if t in MONETARY_POLICIES]
+        if named and any(set(v.policies) & set(named) for v in self.lexicon.vetoes_in(text)):
+            topics, facts, _figures = self._money_request(turn)  # "淘宝店算不算自建平台": 不能, before anything else
+            return self._money(turn, draft, [t for t in topics if t in named] or named, facts)
         if frame.ask == "match" and not [t for t in turn.reading.topics if t in MONETARY_POLICIES][1:]:
             if not turn.reading.facts and not turn.state.facts and (answer := self._business(frame, turn, draft, own=True)):
                 return answer  # "做微商的能享受啥": what the document says about that business first
@@ -316,10 +321,17 @@ class Composer(FramedAnswers):
                 ready.append(t)
             else:
                 missing.append(t)
+        if missing:  # a stated fact may already rule a policy out ("不是总部" for the contribution reward)
+            known = calculate(self._profile(facts)[0])
+            ruled = [t for t in missing if t in MONETARY_POLICIES and known.item(t).status == "not_eligible"]
+            ready += ruled
+            missing = [t for t in missing if t not in ruled]
         if ready:
             asked = [t for t in missing if (t in turn.reading.topics and t not in HQ_FAMILY) or t in need_rate]
             return self._calculation(turn, draft, ready, facts, asked)
         if need_rate or PERSONAL_CUE.search(turn.text) or turn.state.last_type == "clarification" or turn.reading.extraction.unassigned:
+            if turn.frame is not None and turn.frame.ask == "eligibility" and not need_rate:
+                self._verdict_without_amount(turn, draft, missing, facts)
             return self._clarification(turn, draft, need_rate + missing, need_rate)
         return self._rule(turn, draft, topics)
 
@@ -475,6 +487,26 @@ class Composer(FramedAnswers):
             draft.add(_t(lang, f"不能：{v.zh}，不能享受{titles}{draft.cite(v.clause, quote)}。",
                          f"No: {v.en}, so {titles} does not apply {draft.cite(v.clause, quote)}."))
             draft.add(_t(lang, f"条文原文：“{quote}”", f"The clause reads: “{quote}”"), "")
+
+    def _verdict_without_amount(self, turn: TurnContext, draft: Draft, topics: list[str], facts: dict[str, Any]) -> None:
+        """"新设营销中心租了办公室，租房补贴能拿不": 能 when every condition but the amount's figure is met,
+        可能 when conditions are still open; the amount waits for the figure."""
+        lang = turn.lang
+        known = calculate(self._profile(facts)[0], lang=lang)  # type: ignore[arg-type]
+        book = load_policies()
+        for t in topics:
+            item = known.item(t)
+            drivers = set(DRIVING_FACTS.get(t, ()))
+            open_conditions = [f for f in item.missing_facts if f not in drivers]
+            rule = book.text(t, "rule", lang) if "rule" in book.policy(t).texts else ""  # type: ignore[arg-type]
+            title = POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t]
+            if open_conditions:
+                asks = ("、" if lang != "en" else ", ").join(_label(f, lang) for f in open_conditions)
+                draft.add(_t(lang, f"可能：{title}还取决于{asks}；{rule}。", f"Possibly: {title} also depends on {asks}; {rule}."))
+            else:
+                draft.add(_t(lang, f"能：按您说的情况可以享受{title}（{rule}），金额取决于下面的数字。",
+                             f"Yes: from what you say, {title} applies ({rule}); the amount depends on the figure below."))
+        draft.add("")
 
     def _ask_loose(self, turn: TurnContext, draft: Draft, topics: list[str], loose: list[Any]) -> tuple[str, None]:
         lang = turn.lang

@@ -187,6 +187,7 @@ class TurnContext:
     state: State
     hits: list[Any]
     tokens: set[str]
+    frame: Any = None  # assistant.reading.Frame, once read
 
     @property
     def lang(self) -> str:

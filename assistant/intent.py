@@ -115,10 +115,11 @@ _OTHER_REGION = _rx(
 )
 _TAX = _rx(r"增值税|所得税|税率|印花税|关税|退税|个税|税务登记|开发票|发票怎么|\bVAT\b|income\s+tax|tax\s+rates?")
 _OFF_TOPIC = _rx(
-    r"诗|天气|气温|下雨|股票|炒股|概念股|个股|哪只股|买股|理财|基金|彩票|笑话|涨粉|保证金|翻译(?!成?(?:英文|英语|中文))|菜谱|做饭|电影|游戏|星座|作文|歌词|"
+    r"诗|天气|气温|下雨|股票|炒股|概念股|个股|哪只股|买股|理财|基金|彩票|行情|市场价|文案|写(?:一)?(?:段|篇)|起个名|取个名|笑话|涨粉|保证金|翻译(?!成?(?:英文|英语|中文))|菜谱|做饭|电影|游戏|星座|作文|歌词|"
     r"(?:房价|楼价).{0,8}(?:平米|平方|走势|涨|跌)|一平米|每平米|每平方米|"
     r"\bpoem|\bweather\b|\bstocks?\b|\bjoke|\brecipe|\btranslate\b(?!.{0,20}\b(?:english|chinese)\b)"
 )
+_SUBSIDY_WORD = _rx(r"补贴|补助|扶持|奖励|subsid|grant|reward")
 _CHITCHAT = _rx(r"^\W*(?:你好|您好|在吗|哈喽|嗨|hi|hello|hey|谢谢|多谢|感谢|thanks?|thank\s+you|再见|拜拜|bye|你是谁|who\s+are\s+you)\W*$")
 
 
@@ -134,7 +135,7 @@ def out_of_scope_reason(text: str) -> str | None:
         return "tax"
     if _CHITCHAT.match(text):
         return "chitchat"
-    if _OFF_TOPIC.search(text) and not topics_in(text):  # "租金每平米80元" with a rent subsidy named is in scope
+    if _OFF_TOPIC.search(text) and not _SUBSIDY_WORD.search(text):  # "租金每平米80元，租房补贴…" is in scope
         return "off_topic"
     return None
 
@@ -217,7 +218,7 @@ DISCREPANCY_CUE = _rx(
 NUMBERING_CUE = _rx(r"编号|第几部分|第几项|序号|numbering")
 TABLE_STRUCTURE_CUE = _rx(r"(?:任务分解表|分解表|附件|task\s+table|annex).{0,10}(?:多少项|几项|多少行|几行|多少个任务|哪些任务|一共|结构|how\s+many)")
 SECTION_CUE = _rx(r"(总体要求|主要任务|支持政策|保障措施)(?:.{0,6})(?:有哪些|是什么|包括|有什么|有几|哪几)")
-VALIDITY_CUE = _rx(r"有效期|还有效|是否有效|仍然有效|到期|失效|废止|过期|还能用|还适用|还执行|still\s+(?:valid|in\s+force|apply)|expire|valid\s+until")
+VALIDITY_CUE = _rx(r"有效期|还有效|是否有效|仍然有效|到期|失效|废止|过期|还能用|还适用|还执行|还管用|管用不|还算数|还在执行|(?:今年|现在|明年)还(?:能|可以)(?:申请|申报|享受)|still\s+(?:valid|in\s+force|apply)|expire|valid\s+until")
 APPLY_CUE = _rx(r"怎么申请|如何申请|申请流程|申请材料|申报|去哪(?:里)?申请|找谁申请|办理流程|how\s+(?:do|can)\s+(?:we|I)\s+apply|how\s+to\s+apply|application\s+process")
 TARGET_CUE = _rx(r"目标|多少家|几家|多少个|几个|好多家|培育.{0,8}(?:多少|几)|要达到|达到多少|搞到多少|要搞到|突破多少|量化|年份节点|打造成|targets?|goals?|reach\w*\s+by|by\s+2022|到2022年|plan\s+to\s+(?:cultivate|foster|develop|build)|how\s+many\b.{0,40}\b(?:cultivate|foster)")
 META_CUE = _rx(

@@ -62,7 +62,7 @@ _CUES: list[tuple[str, str]] = [
     (r"线上年销售收入|年销售收入|线上销售收入|销售收入|annual\s+(?:online\s+)?sales|online\s+sales\s+revenue", "hq_sales"),
     (r"线上(?:月|年)?销(?:售)?(?:额)?|(?:月|年)销(?:售额|量)?", "sales"),
     (r"零售交易额|零售额|零售|retail", "retail"),
-    (r"交易额|成交额|成交|交易量|卖了|卖出|销售额|营业额|流水|GMV|transactions?|turnover|sales", "sales"),
+    (r"交易额|成交额|成交|交易量|交易|卖了|卖出|销售额|营业额|流水|GMV|transactions?|turnover|sales", "sales"),
     (r"月租金|每月租金|月租|房租每月|monthly\s+rent|rent\s+per\s+month", "month_rent"),
     (r"年租金|每年租金|租金|房租|租了|租用办公|租(?:个|间|套)?(?:办公|写字楼)|\brent(?:ing|ed|s)?|leas(?:e|ing|ed)", "rent"),
     (r"购买|购房|购置|买了|买下|买|总价|房价|bought|buy(?:ing)?|purchas(?:e|ed|ing)", "purchase"),
@@ -115,7 +115,7 @@ _PLATFORM = re.compile(r"自建|自己(?:搭|建|做)|自主搭建|平台|self[-
 _HQ = re.compile(r"总部|营销中心|结算中心|运营中心|营运中心|headquarters|\bHQ\b", re.IGNORECASE)
 
 # Recognition levels and HQ types.
-_LEVEL = r"(?P<lvl>国家级|重庆市级|市级|省级|区级|national(?:-level)?|municipal(?:-level)?|city-level|provincial(?:-level)?)"
+_LEVEL = r"(?P<lvl>国家级|重庆市级|市级|省级|区级|national(?:[-\s]level)?|municipal(?:[-\s]level)?|city[-\s]level|provincial(?:[-\s]level)?)"
 _BASE_NOUN = r"示范基地|示范园区|孵化基地|产业园区?|电商楼宇|基地|园区|demonstration\s+(?:base|park|zone)"
 _ENTERPRISE_NOUN = r"示范企业|demonstration\s+(?:enterprise|company|firm)"
 _GAP = r"[^，。；,.!?？！]{0,14}?"
@@ -134,12 +134,15 @@ _HQ_TYPES = [
     (re.compile(r"总部|headquarters|\bHQ\b", re.IGNORECASE), "regional_hq"),
 ]
 
+_NOT_YET_RECOGNISED = re.compile(
+    r"在申报|正在申报|准备申报|打算申报|申请中|申报中|还没(?:有)?(?:批|认定|评上|下来|通过)|尚未(?:批|认定|获批|通过)|没批下来|没评上|想(?:申报|评|争取)|"
+    r"applying\s+for|not\s+yet\s+(?:recogni[sz]ed|approved)|hoping\s+to", re.IGNORECASE)
 _NEWLY_SET_UP = re.compile(
     r"新设|新成立|新落户|新引进|(?:在北碚|在我区|在区内)(?:区)?(?:新)?设立|设立了|落户北碚|\bnew(?:ly)?\b",
     re.IGNORECASE,
 )
 _NOT_NEW_HQ = re.compile(
-    r"(?:不是|并非|不属于)(?:新设|新成立)|not\s+newly|早就(?:在北碚)?(?:注册|成立)|老企业|(?:19|20)\d\d\s*年就(?:已经)?(?:在北碚)?(?:注册|成立)|"
+    r"(?:不是|并非|不属于)(?:新设|新成立)|(?:不是|并非|不属于)(?:啥子|什么|啥)?(?:总部|区域总部|营销中心|结算中心|运营中心)|not\s+newly|not\s+an?\s+(?:HQ|headquarters)|早就(?:在北碚)?(?:注册|成立)|老企业|(?:19|20)\d\d\s*年就(?:已经)?(?:在北碚)?(?:注册|成立)|"
     r"(?:已经|已)(?:在北碚)?(?:注册|成立|经营)(?:了)?(?:很多|好几|十几|[\d一二两三四五六七八九十]+)\s*年",
     re.IGNORECASE,
 )
@@ -281,6 +284,7 @@ _ORDINAL = re.compile(
     r"|(?P<next>次年|第二年|second[-\s]year|(?:in\s+)?year\s*(?:two|2)\b)|(?P<cal>20\d\d)\s*年(?!\d*月))",
     re.IGNORECASE,
 )
+_LIST_SEPARATOR = re.compile(r"\s*(?:、|,|，|;|；|和|及|与|以及|and|,\s*and)\s*", re.IGNORECASE)
 _UNIT_PRICE = re.compile(r"每平(?:方)?米?|一平(?:方)?米?|/\s*(?:平|㎡|m2|平方米)|每㎡|per\s+(?:square\s+)?(?:metre|meter|m2|sqm)", re.IGNORECASE)
 _DOMESTIC = re.compile(r"国内|境内|内贸|内销|domestic", re.IGNORECASE)
 _CLAIM_AFTER = re.compile(
@@ -290,7 +294,7 @@ _THRESHOLD_ASKED = re.compile(
 _THRESHOLD_QUESTION = re.compile(r"够不够|到没到|达没达到|过没过|那条线|这条线", re.IGNORECASE)
 _NOT_RETAIL = re.compile(r"B2B|批发|一般贸易|大宗|to\s*B\b", re.IGNORECASE)
 _RETAIL = re.compile(r"零售|B2C|retail", re.IGNORECASE)
-_HOW_COUNTED = re.compile(r"还算|算不算|算吗|怎么算|如何算|从.{0,15}算|起算|是指|指什么|什么意思|怎么认定|如何认定|怎么理解|how\s+is\b.{0,30}\b(?:counted|measured|defined)", re.IGNORECASE)
+_HOW_COUNTED = re.compile(r"还算|算不算|算吗|怎么算|如何算|从.{0,15}算|还是.{0,12}算|起算|是指|指什么|什么意思|怎么认定|如何认定|怎么理解|how\s+is\b.{0,30}\b(?:counted|measured|defined)", re.IGNORECASE)
 _SERIES_MARK = re.compile(r"每年|年均|连续|前\s*[\d一二两三四五]\s*年|各年|\d\s*年(?:都|均)|per\s+year|a\s+year|annual|each\s+year|every\s+year", re.IGNORECASE)
 _PERSONAL = re.compile(r"我|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
 _PERIOD_FIELDS = {  # fields whose figure has a period; the calculator wants the yearly (or first-year) one
@@ -405,6 +409,8 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         kind = _cue_for(text, partner, [a for a in amounts if a is not partner and a is not amount])
         if kind is None and ordinal is not None:
             kind = last_kind or _cue_before(text, amount)
+        if kind is None and last_kind and i > 0 and _LIST_SEPARATOR.fullmatch(text, amounts[i - 1].end, amount.start):
+            kind = last_kind  # "分别是100万、120万 and 150万" / "1 million, 2 million and 4 million": one list
         if kind == "claim" and last_kind == "claim" and _cue_for(text, partner, []) is None:
             pass  # "贡献，第1年80万，第2年120万": the series continues
         if kind in ("retail_weak", "sales_weak"):
@@ -538,6 +544,10 @@ def _clause_at(text: str, pos: int) -> str:
 def _place_words(text: str, out: Extraction) -> None:
     for pattern, name in _DEMO_PATTERNS:
         if name not in out.facts and (m := pattern.search(text)):
+            if _NOT_YET_RECOGNISED.search(_clause_at(text, m.start())):
+                out.facts[name] = "none"  # "在申报市级示范基地，还没批下来": not recognised yet
+                out.notes.append("尚未获得认定：奖励以被认定为国家级或市级为前提。")
+                continue
             out.facts[name] = _level(m.group("lvl"), out)
     if "demo_base_level" not in out.facts and "demo_enterprise_level" not in out.facts:
         bare = re.sub(rf"[，,、]?\s*(?:而)?(?:不是|并非|不属于)\s*{_LEVEL.replace('?P<lvl>', '?:')}(?:的)?", "", text.strip())
@@ -558,7 +568,7 @@ def _place_words(text: str, out: Extraction) -> None:
             out.facts[name] = True
     for pattern in _YEARS_IN_OPERATION:
         m = pattern.search(text)
-        if m and re.match(r"\s*以上", text[m.end():]) and not _PERSONAL.search(text) and _HOW_COUNTED.search(text):
+        if m and not _PERSONAL.search(text) and _HOW_COUNTED.search(text):
             continue  # "正常经营1年以上，从哪天算": the condition quoted, not the owner's years
         if m and (years := _years(m)) is not None:
             out.facts["years_in_operation"] = years
