@@ -33,6 +33,8 @@ _ABOUT_PART = re.compile(r"部分|这块|那块|这一块|方面|讲了|讲的|�
 _STATUS_FACTS = {"new_hq_type", "registered_in_beibei", "local_legal_entity", "sales_in_statistics"}
 _MONEY_ASKED = re.compile(r"补贴|补助|补(?!充)|报销|奖励|扶持(?:资金|标准)|资金|奖金|发钱|给钱|给多少|多少钱|subsid|grant|reward|funding|money", re.IGNORECASE)
 _OWN_CASE = re.compile(r"我|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
+_GENERIC_WORDS = {"电商", "电子商务", "企业", "政策", "文件", "支持", "发展", "北碚", "我们", "网上"}
+_ABOUT_US = re.compile(r"沾边|有关|相关|提到|说法|咋个说|怎么说|有没有.{0,4}(?:政策|说法|支持)|跟我|对我们|适用|apply\s+to|relevant", re.IGNORECASE)
 _NOT_LEAD = re.compile(r"不是牵头|非牵头|不牵头|没有牵头|not\s+(?:the\s+)?lead", re.IGNORECASE)
 _NOT_PART = re.compile(r"不是责任单位|非责任单位|not\s+(?:a\s+)?responsible", re.IGNORECASE)
 _DEFINED = re.compile(
@@ -159,20 +161,23 @@ class FramedAnswers(DocumentAnswers):
         if any(t in POLICY_CLAUSES for t in turn.reading.topics) or turn.reading.extraction.amounts:
             return None  # a subsidy (or the talent policy) is named: its own answer is more precise
         money = bool(_MONEY_ASKED.search(turn.text))
-        if not money and not own and not _OWN_CASE.search(turn.text):
+        if not money and not own and not _OWN_CASE.search(turn.text) and not _ABOUT_US.search(turn.text):
             return None  # "文件里提到电子合同了吗": a clause lookup, not an owner asking what applies to them
         terms = [t for t in frame.terms if t.business]
         tasks = [c for c in self._lexical_targets(turn) if c.startswith(("二", "四"))] if money else []
         if not terms and not tasks:
             return None
         lang = turn.lang
-        cids = list(dict.fromkeys([c for t in terms for c in t.clauses[:1]] + tasks))[:2]
+        per_term = 2 if len(terms) == 1 else 1  # one business: its clauses; several: the first of each
+        cids = list(dict.fromkeys([c for t in terms for c in t.clauses[:per_term]] + tasks))[:2]
         cids = [c for c in cids if self.corpus.has(c)]
         policies = list(dict.fromkeys(p for t in terms for p in t.policies if p in POLICY_CLAUSES))
         name_zh = "、".join(t.zh for t in terms) or "、".join(_title_of(self.corpus.get(c), "zh") for c in cids)
         name_en = ", ".join(t.en for t in terms) or ", ".join(_title_of(self.corpus.get(c), "en") for c in cids)
         unfunded = [t for t in terms if not t.policies]
-        if money and (unfunded or not any(c.startswith("三") for c in cids)):
+        subsidy_clauses = {c for clauses in POLICY_CLAUSES.values() for c in clauses}
+        own_clauses = [t.clauses[0] for t in terms if t.clauses] or tasks
+        if money and (unfunded or not any(c in subsidy_clauses for c in own_clauses)):
             if unfunded:  # "海外仓有没有奖励": the most specific word names something no policy pays for
                 name_zh, name_en = "、".join(t.zh for t in unfunded), ", ".join(t.en for t in unfunded)
                 cids = list(dict.fromkeys([c for t in unfunded for c in t.clauses[:1]] + cids))[:2]
@@ -183,8 +188,9 @@ class FramedAnswers(DocumentAnswers):
             draft.add(_t(lang, f"有相关规定：{name_zh}属于文件所说的{called}。" if called else f"文件中有关于{name_zh}的规定。",
                          f"Yes: the document covers {name_en}." ))
         draft.add("", _t(lang, "相关条文：", "The clauses:"))
-        prefer = "|".join(re.escape(t.called) for t in terms) or None
         for cid in cids:
+            own_words = [w for w in turn.tokens if len(w) >= 2 and w in self.corpus.get(cid).text and w not in _GENERIC_WORDS]
+            prefer = "|".join(re.escape(w) for w in own_words) or "|".join(re.escape(t.called) for t in terms) or None
             quote = self._quote(cid, turn.tokens, prefer)
             draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
         if policies:
