@@ -18,6 +18,7 @@ from assistant.compose_docs import DocumentAnswers
 from assistant.corpus import Clause
 from assistant.intent import rank_clauses, units_in
 from assistant.lexicon import Lexicon, Unspecified
+from assistant.money import parse_numeral
 from assistant.phrasing import default_phrasing
 from assistant.reading import Frame
 
@@ -30,6 +31,7 @@ _ANNEX_WORDS = re.compile(r"任务分解表|分解表|附件|附表|task\s+table
 _LEAD_ONLY = re.compile(r"牵头|lead", re.IGNORECASE)
 _PART_ONLY = re.compile(r"责任单位|配合|参与|协助|take\s+part|responsible\s+unit|involved", re.IGNORECASE)
 _ABOUT_PART = re.compile(r"部分|这块|那块|这一块|方面|讲了|讲的|讲什么|讲啥|概括|总结|内容|说了(?:什么|啥)", re.IGNORECASE)
+_LATER_YEAR = re.compile(r"第\s*(?P<n>[\d一二两三四五六七八九十]{1,3})\s*(?:个)?年(?:度)?(?=.{0,12}(?:还|继续|再|能|可以|接着))|(?:year|yr)\s+(?P<n2>\d)\b")
 _STATUS_FACTS = {"new_hq_type", "registered_in_beibei", "local_legal_entity", "sales_in_statistics"}
 _MONEY_ASKED = re.compile(r"补贴|补助|补(?!充)|报销|奖励|扶持(?:资金|标准)|资金|奖金|发钱|给钱|给多少|多少钱|subsid|grant|reward|funding|money", re.IGNORECASE)
 _OWN_CASE = re.compile(r"我|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
@@ -41,6 +43,14 @@ _DEFINED = re.compile(
     r"^(?:请问|问一下|想问)?(?:文件里|文件中|政策里)?(?:的)?(?P<a>.{1,20}?)(?:到底|具体)?(?:是)?(?:怎么认定|怎么界定|怎么理解|如何认定|如何界定|是什么意思|什么意思|指什么|指的是什么|是指什么|的定义|算不算)"
     r"|(?:什么|啥)(?:样的)?(?:才)?(?:算|叫|是)(?P<b>.{1,20}?)(?:[？?。！!]|$)"
 )
+
+
+def knowledge_year(numeral: str | None) -> int | None:
+    """'四' / '4' → 4: a year number as the owner writes it."""
+    if not numeral:
+        return None
+    value = parse_numeral(numeral)
+    return int(value) if value is not None and value == value.to_integral_value() else None
 
 
 def _mentions(text: str, subject: str) -> bool:
@@ -76,6 +86,8 @@ class FramedAnswers(DocumentAnswers):
             return answer
         if frame.ask == "definition" and (answer := self._definition(turn, draft)):
             return answer
+        if frame.ask in ("other", "amount", "eligibility", "when") and (answer := self._beyond_term(turn, draft)):
+            return answer
         if frame.ask in ("other", "amount", "eligibility", "count", "when") and (answer := self._parameter(turn, draft)):
             return answer
         if frame.ask in ("other", "amount", "eligibility", "match", "definition") and (answer := self._talent(turn, draft)):
@@ -103,6 +115,37 @@ class FramedAnswers(DocumentAnswers):
         draft.add("", *[f"- {n}" for n in book.notes("talent", lang, "always")] if any(n.when == "always" for n in pol.notes) else [])
         draft.add(_t(lang, f"这是非资金类政策；谁算高层次人才按重庆市规定认定，请咨询{_units([pol.lead_unit], lang)}。",
                      f"This policy carries no money; who counts as high-level talent is decided under Chongqing's rules. Ask {_units([pol.lead_unit], lang)}."))
+        return "policy_answer", None
+
+    # --- a year past a subsidy's term ---------------------------------------------------------------
+    def _beyond_term(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
+        """"租房补贴拿满3年了，第4年还能拿吗": 不能, the term is in policies.yaml; nothing is computed."""
+        m = _LATER_YEAR.search(turn.text)
+        topics = [t for t in turn.reading.topics if t in POLICY_CLAUSES]
+        if not m or len(topics) != 1:
+            return None
+        year = knowledge_year(m.group("n"))
+        term = next((p for p in self.lexicon.parameters if p.id == "term"), None)
+        pol = knowledge.policy(topics[0])
+        names = term.names(list(pol.params())) if term else []
+        if year is None or not names:
+            return None
+        limit = pol.params()[names[0]]
+        if year <= limit.value:
+            return None
+        lang = turn.lang
+        title = pol.title.get(lang)
+        quote_text = getattr(pol.amount, "quote", "") or ""
+        cid = next((c for c in reversed(pol.clauses) if quote_text and quote_text in self.corpus.get(c).text), pol.clauses[-1])
+        quote = self._quote(cid, turn.tokens, re.escape(quote_text) if quote_text else None)
+        shown = knowledge.format_quantity(limit, lang)
+        if limit.unit != "year":  # a count of years (前3年 + 后2年 = 5)
+            years = format(limit.value.normalize(), "f")
+            shown = f"{years}年" if lang != "en" else f"{years} years"
+        draft.add(_t(lang, f"不能：{title}的期限为{shown}，第{year}年不在期限内{draft.cite(cid, quote)}。",
+                     f"No: {title} runs for {shown}; year {year} is outside it {draft.cite(cid, quote)}."))
+        draft.add(_t(lang, f"条文原文：“{quote}”", f"The clause reads: “{quote}”"))
+        draft.add("", _t(lang, f"如有特殊情况请咨询{_units([pol.lead_unit], lang)}。", f"For special cases ask {_units([pol.lead_unit], lang)}."))
         return "policy_answer", None
 
     # --- one figure of a subsidy -------------------------------------------------------------------

@@ -249,3 +249,10 @@ def test_who_questions_work_for_every_unit_as_lead_and_as_responsible(pa) -> Non
         r = ask(pa, f"{unit}作为责任单位参与了哪些任务？")
         main_cited = {c for c in cited(r) if not c.startswith("附件")}
         assert main_cited == parts, (unit, main_cited, parts)
+
+
+@pytest.mark.parametrize(("text", "term"), [("租房补贴领满了三年，第五年还可以继续领吗", "3年"), ("贡献奖励到第7年还能继续拿吗", "5年")])
+def test_a_year_past_the_term_is_no(pa, text: str, term: str) -> None:
+    r = ask(pa, text)
+    assert first_line(r).startswith("不能") and term in first_line(r)
+    assert r.calculation is None
