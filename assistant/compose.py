@@ -32,9 +32,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from assistant.calculator import (
-    HQ_MIN_CAPITAL,
-    HQ_MIN_ONLINE_SALES,
-    HQ_MIN_YEARS,
     PLATFORM_MIN_INVESTMENT,
     POLICY_CLAUSES,
     POLICY_FACTS,
@@ -133,13 +130,9 @@ ASSUMABLE: dict[str, dict[str, Any]] = {
         "local_legal_entity": True,
         "platform_project_investment_yuan": PLATFORM_MIN_INVESTMENT,
     },
-    "hq_establishment": {
-        "new_hq_type": "regional_hq",
-        "registered_capital_yuan": HQ_MIN_CAPITAL,
-        "online_annual_sales_yuan": HQ_MIN_ONLINE_SALES,
-        "sales_in_statistics": True,
-        "years_in_operation": HQ_MIN_YEARS,
-    },
+    # The one-time HQ support is decided by its four thresholds themselves: none is assumed (a missing one
+    # leaves the item 需补充信息 and the answer says 可能, naming it), only the kind of HQ.
+    "hq_establishment": {"new_hq_type": "regional_hq"},
     "hq_office_purchase": {"new_hq_type": "regional_hq"},
     "hq_office_rent": {"new_hq_type": "regional_hq"},
     "hq_contribution_reward": {"new_hq_type": "regional_hq"},
@@ -432,8 +425,8 @@ class Composer(FramedAnswers):
                 reason = ("；" if lang != "en" else "; ").join(it.conditions_unmet)
                 parts.append(_t(lang, f"不能：{title}（{reason}）", f"No: {title} ({reason})"))
             else:
-                asks = "、".join(_label(f) for f in it.missing_facts)
-                parts.append(_t(lang, f"还不能确定：{title}（尚需{asks}）", f"Not yet decidable: {title} (still needed: {asks})"))
+                asks = ("、" if lang != "en" else ", ").join(_label(f, lang) for f in it.missing_facts)
+                parts.append(_t(lang, f"可能：{title}，还取决于{asks}", f"Possibly: {title}, depending on {asks}"))
         return ("；" if lang != "en" else "; ").join(parts) + _t(lang, "。", ".")
 
     def _match(self, turn: TurnContext, draft: Draft) -> tuple[str, Any]:

@@ -167,14 +167,14 @@ _BOOL_FACTS: list[tuple[str, re.Pattern, re.Pattern]] = [
     (
         "sales_in_statistics",
         re.compile(r"(?:没有|没|未|尚未|还没有?|不)(?:数据)?入统|(?:没有?|未|尚未|还没有?|不在)(?:进|纳入|进入|列入)?(?:统计|统计口径)|not\s+(?:yet\s+)?(?:in|included\s+in)\s+(?:the\s+)?statistics", re.IGNORECASE),
-        re.compile(r"入统|included\s+in\s+(?:the\s+)?statistics", re.IGNORECASE),
+        re.compile(r"入(?:了)?统|纳(?:入)?(?:了)?统(?:计)?|进(?:入)?(?:了)?统计|included\s+in\s+(?:the\s+)?statistics", re.IGNORECASE),
     ),
 ]
 _QUESTION_CLAUSE = re.compile(r"必须|需要|需不需要|要求|是否|要不要|是不是|吗|么|呢|\?|？|\bmust\b|\bneed\b|\brequired?\b", re.IGNORECASE)
 
 _YEAR_NUM = r"(?P<n>\d+(?:\.\d+)?|[一二两三四五六七八九十]+|半)"
 _YEARS_IN_OPERATION = [
-    re.compile(rf"(?:正常)?(?:经营|运营|营业|成立|开业)(?:了|已|已经|满|超过|达|到现在|至今|才|只有|刚|刚刚)*\s*{_YEAR_NUM}\s*(?P<u>个月|月|年)(?P<half>半)?"),
+    re.compile(rf"(?:正常)?(?:经营|运营|营业|成立|开业|开了|开张|开店|开门)(?:了|已|已经|满|超过|达|到现在|至今|才|只有|刚|刚刚)*\s*{_YEAR_NUM}\s*(?P<u>个月|月|年)(?P<half>半)?"),
     re.compile(rf"(?:operat(?:ing|ed|ion)|in\s+(?:business|operation))\s+(?:for\s+)?{_YEAR_NUM}\s*(?P<u>years?|months?)", re.IGNORECASE),
 ]
 _RENT_YEARS = [

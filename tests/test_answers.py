@@ -256,3 +256,16 @@ def test_a_year_past_the_term_is_no(pa, text: str, term: str) -> None:
     r = ask(pa, text)
     assert first_line(r).startswith("不能") and term in first_line(r)
     assert r.calculation is None
+
+
+def test_hq_support_never_assumes_its_thresholds(pa) -> None:
+    r = ask(pa, "新设结算中心，线上年销售2亿已经入统，一次性产业扶持能拿吗")
+    assert first_line(r).startswith("可能") and "注册资金" in first_line(r)
+    assert r.calculation is None or r.calculation.item("hq_establishment").status == "needs_info"
+
+
+@pytest.mark.parametrize("text", ["数据入了统", "销售已纳入统计"])
+def test_statistics_said_colloquially(text: str) -> None:
+    from assistant.numbers import extract
+
+    assert extract(text).facts["sales_in_statistics"] is True
