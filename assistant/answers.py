@@ -20,7 +20,7 @@ from assistant.intent import rank_clauses, units_in
 from assistant.lexicon import Lexicon, Unspecified
 from assistant.money import parse_numeral
 from assistant.phrasing import default_phrasing
-from assistant.reading import Frame
+from assistant.reading import OWN_STATEMENT, Frame
 
 __all__ = ["FramedAnswers"]
 
@@ -32,6 +32,7 @@ _LEAD_ONLY = re.compile(r"牵头|lead", re.IGNORECASE)
 _PART_ONLY = re.compile(r"责任单位|配合|参与|协助|take\s+part|responsible\s+unit|involved", re.IGNORECASE)
 _ABOUT_PART = re.compile(r"部分|这块|那块|这一块|方面|讲了|讲的|讲什么|讲啥|概括|总结|内容|说了(?:什么|啥)", re.IGNORECASE)
 _LATER_YEAR = re.compile(r"第\s*(?P<n>[\d一二两三四五六七八九十]{1,3})\s*(?:个)?年(?:度)?(?=.{0,12}(?:还|继续|再|能|可以|接着))|(?:year|yr)\s+(?P<n2>\d)\b")
+_LEVEL_FACTS = {"demo_base_level", "demo_enterprise_level"}
 _STATUS_FACTS = {"new_hq_type", "registered_in_beibei", "local_legal_entity", "sales_in_statistics"}
 _MONEY_ASKED = re.compile(r"补贴|补助|补(?!充)|报销|奖励|扶持(?:资金|标准)|资金|奖金|发钱|给钱|给多少|多少钱|subsid|grant|reward|funding|money", re.IGNORECASE)
 _OWN_CASE = re.compile(r"我|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
@@ -153,23 +154,44 @@ class FramedAnswers(DocumentAnswers):
         """"租房补贴补几年", "What is the maximum purchase subsidy?": the figure first, from policies.yaml,
         then the rule's own sentence. Only for a question that states no figure of its own (those compute)."""
         topics = [t for t in turn.reading.topics if t in POLICY_CLAUSES and t != "talent"]
-        if not topics or turn.reading.extraction.amounts or set(turn.reading.facts) - _STATUS_FACTS:
+        if not topics or turn.reading.extraction.amounts or set(turn.reading.facts) - _STATUS_FACTS - _LEVEL_FACTS:
             return None
+        if set(turn.reading.facts) & _LEVEL_FACTS and OWN_STATEMENT.search(turn.text):
+            return None  # "我们被认定为国家级示范基地": their own case, computed
+        lines = self._parameter_lines(turn, draft, topics)
+        if not lines:
+            return None
+        draft.add(*lines)
+        units = list(dict.fromkeys(knowledge.policy(p).lead_unit for p in topics))
+        draft.add("", _t(turn.lang, f"办理请咨询{_units(units, turn.lang)}。", f"To apply, contact {_units(units, turn.lang)}."))
+        return "policy_answer", None
+
+    def _parameter_lines(self, turn: TurnContext, draft: Draft, topics: list[str]) -> list[str]:
+        """The asked figures of these policies, each cited; [] when the message asks for none."""
         asked = self.lexicon.parameters_in(turn.text)
         if not asked:
-            return None
+            return []
         lang = turn.lang
         lines: list[str] = []
+        levels = {v for k, v in turn.reading.facts.items() if k in _LEVEL_FACTS}
         for pid in topics:
             pol = knowledge.policy(pid)
             params = pol.params()
+            given: set[tuple[str, ...]] = set()
             for parameter in asked:
+                if parameter.id == "award" and OWN_STATEMENT.search(turn.text):
+                    continue  # "我们…能拿多少": their own amount, computed or asked for, not the policy's figure
                 names = parameter.names(list(params))
                 if not names:
                     continue
-                if parameter.pick == "largest":
+                if levels and set(names) & levels:
+                    names = [n for n in names if n in levels]  # "市级示范园区奖多少": that level's award
+                elif parameter.pick == "largest":
                     money = [n for n in names if params[n].unit in ("CNY", "USD")]
                     names = [max(money, key=lambda n: params[n].value)] if money else names[:1]
+                if tuple(names) in given:  # "最高补多少" is both a maximum and an award question: say it once
+                    continue
+                given.add(tuple(names))
                 conds = {c.id: c for c in pol.conditions}
 
                 def shown(name: str) -> str:
@@ -190,12 +212,7 @@ class FramedAnswers(DocumentAnswers):
                 mark = draft.cite(cid, quote)
                 lines.append(_t(lang, f"{title}的{parameter.zh}：{values}{mark}。", f"{title}: {parameter.en} {values} {mark}."))
                 lines.append(_t(lang, f"条文原文：“{quote}”", f"The clause reads: “{quote}”"))
-        if not lines:
-            return None
-        draft.add(*lines)
-        units = list(dict.fromkeys(knowledge.policy(p).lead_unit for p in topics))
-        draft.add("", _t(lang, f"办理请咨询{_units(units, lang)}。", f"To apply, contact {_units(units, lang)}."))
-        return "policy_answer", None
+        return lines
 
     # --- a kind of business, or money for a task ---------------------------------------------------
     def _business(self, frame: Frame, turn: TurnContext, draft: Draft, own: bool = False) -> tuple[str, None] | None:

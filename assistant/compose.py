@@ -103,7 +103,7 @@ from assistant.matching import match, max_award
 from assistant.money import format_money_en
 from assistant.numbers import format_cn_amount
 from assistant.phrasing import default_phrasing
-from assistant.reading import Frame, read_frame
+from assistant.reading import OWN_STATEMENT, Frame, read_frame
 from assistant.retrieval import tokenize
 from assistant.schemas import ChatResponse, Turn
 
@@ -272,6 +272,9 @@ class Composer(FramedAnswers):
         facts = merge_facts(state.facts, own)
         touched = any(f in own for t in topics for f in (*POLICY_FACTS[t], "usd_cny_rate"))
         known = any(f in facts for t in topics for f in DRIVING_FACTS[t])
+        if own and reading.topics and set(own) <= {"demo_base_level", "demo_enterprise_level"} \
+                and not OWN_STATEMENT.search(reading.text):
+            touched = False  # "市级示范园区奖多少": what a level is worth, not this owner's case
         return topics, facts, bool(topics and touched and known)
 
     def _empty(self, turn: TurnContext, draft: Draft) -> tuple[str, CalculationResult | None]:
@@ -390,6 +393,10 @@ class Composer(FramedAnswers):
                 f"**Total: at most {total}.** The policy does not say whether these items can be combined; treat the "
                 f"total as an upper bound and confirm with the District Commerce Commission (区商务委).",
             ), "")
+        other = [t for t in turn.reading.topics if t in MONETARY_POLICIES and t not in topics]
+        if other and (extra := self._parameter_lines(turn, draft, other)):
+            draft.add("", _t(lang, "另外您问到的：", "You also asked:"), *extra)  # "…顺便问下买房最高补多少"
+            asked = [t for t in asked if t not in other]
         for t in asked:
             if t in ASK:
                 ask = RATE_ASK if t == "cross_border" and "cross_border_retail_cny" in facts else ASK[t]
@@ -424,9 +431,10 @@ class Composer(FramedAnswers):
             elif it.status == "not_eligible":
                 reason = ("；" if lang != "en" else "; ").join(it.conditions_unmet)
                 parts.append(_t(lang, f"不能：{title}（{reason}）", f"No: {title} ({reason})"))
-            else:
-                asks = ("、" if lang != "en" else ", ").join(_label(f, lang) for f in it.missing_facts)
-                parts.append(_t(lang, f"可能：{title}，还取决于{asks}", f"Possibly: {title}, depending on {asks}"))
+            else:  # name each open condition with its threshold where the policy sets one
+                sep = "、" if lang != "en" else "; "
+                asks = sep.join(CONDITION_TEXT[f][lang == "en"] if f in CONDITION_TEXT else _label(f, lang) for f in it.missing_facts)
+                parts.append(_t(lang, f"可能：{title}，还取决于是否满足{asks}", f"Possibly: {title}, depending on whether you meet: {asks}"))
         return ("；" if lang != "en" else "; ").join(parts) + _t(lang, "。", ".")
 
     def _match(self, turn: TurnContext, draft: Draft) -> tuple[str, Any]:

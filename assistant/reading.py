@@ -20,12 +20,18 @@ from assistant.lexicon import Lexicon, Term, Unspecified
 
 Lang = Literal["zh", "en"]
 
-__all__ = ["Frame", "answer_language", "read_frame"]
+__all__ = ["OWN_STATEMENT", "Frame", "answer_language", "read_frame"]
 
 # Kinds answered by their own planner (assistant.answers); the others go to the document lookups and
 # the calculator path of the composer.
 PLANNED = ("greeting", "thanks", "help", "unspecified", "definition", "relation", "section", "count", "match")
 
+# The owner speaking of their own case ("我们被认定为…", "my company is …"), as opposed to asking what a
+# level or a policy is worth in general.
+OWN_STATEMENT = re.compile(
+    r"我|咱|本(?:公司|园区|企业)|被认定|认定为|被评|评为|评上|获评|拿到了|挂牌|授牌|获批|批下来|批了|通过了|\bwe\b|\bour\b|\bmy\b|\bwas\b|\bwere\b|\bgot\b|\bis\b|\bare\b",
+    re.IGNORECASE,
+)
 _PROCEDURES = ("recognition", "application", "payment", "funding_source", "contact")
 _WANTS_EN = re.compile(
     r"(?:用|以|请用|翻译成|换成|改用|说|讲)\s*英(?:文|语)|英(?:文|语)(?:回答|回复|介绍|说明|解释|版)|in\s+english|english\s+(?:please|version|answer)",

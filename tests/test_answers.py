@@ -269,3 +269,22 @@ def test_statistics_said_colloquially(text: str) -> None:
     from assistant.numbers import extract
 
     assert extract(text).facts["sales_in_statistics"] is True
+
+
+def test_what_a_level_is_worth_is_a_figure_not_a_calculation(pa) -> None:
+    r = ask(pa, "国家级示范企业一般奖几多")
+    assert r.answer_type == "policy_answer" and r.calculation is None
+    assert "20万元" in first_line(r) and "10万元" not in first_line(r)
+    r = ask(pa, "我们刚被认定为国家级示范企业，奖几多")
+    assert r.answer_type == "calculation" and str(r.calculation.total_yuan) == "200000"
+
+
+def test_a_second_question_about_another_subsidy_is_answered_too(pa) -> None:
+    r = ask(pa, "新设营销中心年租金二十万，租房补贴多少？另外跨境扶持最高多少")
+    assert str(r.calculation.item("hq_office_rent").amount_yuan) == "120000"
+    assert "200万元" in r.answer
+
+
+def test_an_open_condition_is_named_with_its_threshold(pa) -> None:
+    r = ask(pa, "新设运营中心，注册资金3000万，数据已入统，经营两年，一次性扶持能拿不")
+    assert first_line(r).startswith("可能") and "1亿元" in first_line(r)
