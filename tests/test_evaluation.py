@@ -247,6 +247,15 @@ def test_a_calculated_amount_the_owner_cannot_read_fails():
     assert not ev.score_response(silent, {"amounts_yuan": [300000]}).passed
 
 
+def test_wrong_amount_is_a_shown_eligible_amount_that_is_not_due():
+    calc = platform_calc()  # 300000 eligible
+    assert not ev.wrong_amount(response(calculation=calc), {"amounts_yuan": [300000]})
+    assert ev.wrong_amount(response(calculation=calc), {"amounts_yuan": [500000]})
+    assert ev.wrong_amount(response(calculation=calc), {"amounts_yuan": []})
+    assert not ev.wrong_amount(response(), {"amounts_yuan": [500000]})  # asking instead is not a wrong amount
+    assert not ev.wrong_amount(response(calculation=calc), {})
+
+
 def test_dataset_optional_fields(tmp_path: Path):
     path = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "turns": ["q1", "q2"]}, "",
                                                {"id": "b", "category": "x", "turns": ["q"], "expected": {}}])
@@ -472,6 +481,20 @@ def test_end_to_end_tiny_dataset(tmp_path: Path, real_assistant):
 # THE CI QUALITY GATE: the whole gold dataset, grounded mode. Do not weaken the thresholds here; fix the
 # assistant (or a wrong gold item) instead. Thresholds live in assistant/evaluation.py (check_gate).
 # --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["fresh", "holdout", "holdout2"])
+def test_ci_gate_issue9_sets(tmp_path: Path, real_assistant, name: str):
+    """The sets written for issue 9: ≥95 % pass and not one wrong amount (asking counts as no amount)."""
+    path = GOLD.parent / f"{name}.jsonl"
+    summary = ev.run_eval(path, tmp_path / f"{name}-out.jsonl", None, progress=False, assistant=real_assistant)
+    failures = [f for f in ev.check_gate(summary) if not f.startswith("amount exact-match")]
+    detail = "\n".join(
+        f"  {r.id} [{r.category}]: " + "; ".join(r.score.failures if r.score else [r.error or "?"])
+        for r in summary.failures
+    )
+    assert summary.metrics["wrong_amounts"] == 0, summary.metrics["wrong_amount_items"]
+    assert not failures, "gate failed:\n- " + "\n- ".join(failures) + "\nfailing items:\n" + detail
 
 
 def test_ci_gate_gold_dataset_grounded(tmp_path: Path, real_assistant):
