@@ -138,11 +138,12 @@ _NOT_YET_RECOGNISED = re.compile(
     r"在申报|正在申报|准备申报|打算申报|申请中|申报中|还没(?:有)?(?:批|认定|评上|下来|通过)|尚未(?:批|认定|获批|通过)|没批下来|没评上|想(?:申报|评|争取)|"
     r"applying\s+for|not\s+yet\s+(?:recogni[sz]ed|approved)|hoping\s+to", re.IGNORECASE)
 _NEWLY_SET_UP = re.compile(
-    r"新设|新成立|新落户|新引进|(?:在北碚|在我区|在区内)(?:区)?(?:新)?设立|设立了|落户北碚|\bnew(?:ly)?\b",
+    r"新设|新成立|新落户|新引进|新开|刚开|刚设|刚成立|刚落户|(?:在北碚|在我区|在区内)(?:区)?(?:新)?设立|设立了|落户北碚|\bnew(?:ly)?\b|"
+    r"\b(?:just\s+)?(?:opened|set\s+up|established|moved)\b",
     re.IGNORECASE,
 )
 _NOT_NEW_HQ = re.compile(
-    r"(?:不是|并非|不属于)(?:新设|新成立)|(?:不是|并非|不属于)(?:啥子|什么|啥)?(?:总部|区域总部|营销中心|结算中心|运营中心)|not\s+newly|not\s+an?\s+(?:HQ|headquarters)|早就(?:在北碚)?(?:注册|成立)|老企业|(?:19|20)\d\d\s*年就(?:已经)?(?:在北碚)?(?:注册|成立)|"
+    r"(?:不是|并非|不属于)(?:新设|新成立)|(?:不是|并非|不属于)(?:啥子|什么|啥)?(?:总部|区域总部|营销中心|结算中心|运营中心)|not\s+newly|not\s+an?\s+(?:HQ|headquarters)|(?:established|registered|set\s+up|founded|opened)\s+(?:back\s+)?in\s+(?:19|20)\d\d|been\s+(?:here|in\s+Beibei)\s+(?:for|since)|早就(?:在北碚)?(?:注册|成立)|老企业|(?:19|20)\d\d\s*年就(?:已经)?(?:在北碚)?(?:注册|成立)|"
     r"(?:已经|已)(?:在北碚)?(?:注册|成立|经营)(?:了)?(?:很多|好几|十几|[\d一二两三四五六七八九十]+)\s*年",
     re.IGNORECASE,
 )

@@ -149,3 +149,10 @@ def test_a_unit_price_is_not_the_rent() -> None:
     out = extract("写字楼租金每平方米60元，租了800平")
     assert RENT not in out.facts
     assert (RENT, "unit_price") in [(u[0], u[1]) for u in out.unclear]
+
+
+@pytest.mark.parametrize(("text", "hq"), [("We just opened a settlement centre in Beibei", "settlement_center"),
+                                         ("我们刚成立的营销中心", "marketing_center"),
+                                         ("Our HQ was established in 2012 in Beibei", "none")])
+def test_newly_set_up_or_not(text: str, hq: str) -> None:
+    assert extract(text).facts.get("new_hq_type") == hq
