@@ -187,7 +187,7 @@ class Composer(MoneyAnswers):
         if explicit_clause_ids(text, self.corpus):
             return self._clause(turn, draft)
         named = [t for t in turn.reading.topics if t in MONETARY_POLICIES]
-        if named and (MONEY_CUE.search(text) or PERSONAL_CUE.search(text)):
+        if named and (MONEY_CUE.search(text) or PERSONAL_CUE.search(text) or frame.ask in ("amount", "eligibility")):
             return self._money(turn, draft, named, facts)  # a subsidy named without its figure
         loose = turn.reading.extraction.unassigned  # a figure that names no policy ("我们去年卖了3个亿")
         if not turn.reading.topics and (loose or MONEY_CUE.search(text) and PERSONAL_CUE.search(text)) \

@@ -482,8 +482,9 @@ def assign_followup(reading: Reading, topics: list[str], previous: dict[str, Any
 
 _NOT_RETAIL = _rx(r"B2B|批发|一般贸易|大宗|to\s*B\b")
 _RETAIL = _rx(r"零售|B2C|retail")
-_SAYS_MONTH = _rx(r"月|per\s+month|monthly|a\s+month")
-_SAYS_YEAR = _rx(r"年|per\s+(?:year|annum)|annual|yearly|a\s+year")
+# The answer to "月租金还是年租金？": a period word, not a duration ("三年都在这租" is the lease, not the period).
+_SAYS_MONTH = _rx(r"月租|每个?月|按月|月付|一个月|月的|月交|monthly|per\s+month|a\s+month|every\s+month")
+_SAYS_YEAR = _rx(r"年租|每年|按年|年付|一年的?|年的|年交|annual|yearly|per\s+(?:year|annum)|a\s+year|every\s+year")
 
 
 def resolve_unclear(reading: Reading, state: State) -> dict[str, Any]:

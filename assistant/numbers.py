@@ -182,6 +182,7 @@ _RENT_YEARS = [
     re.compile(rf"(?:租期为?|租了|租用|连续租|租|合同(?:签了|签的|期为?|为)?|签了|租约|租赁期为?)\s*{_YEAR_NUM}\s*年"),
     re.compile(rf"连续\s*{_YEAR_NUM}\s*年"),
     re.compile(rf"(?:lease|rent(?:ing|ed)?)\s+(?:for\s+)?{_YEAR_NUM}\s*years?", re.IGNORECASE),
+    re.compile(rf"{_YEAR_NUM}\s*年(?:(?:都|都会|一直)(?:在这里?|在这儿)?|(?:在这里?|在这儿))租"),
 ]
 _CONTRIBUTION_YEARS = re.compile(rf"(?:前|连续|头)\s*{_YEAR_NUM}\s*(?:个)?年.{{0,12}}每年")
 _MONTHLY_AFTER = re.compile(r"\s*(?:/月|每月|一个月|a\s+month|per\s+month|monthly)", re.IGNORECASE)
