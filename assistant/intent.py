@@ -455,6 +455,9 @@ def assign_followup(reading: Reading, topics: list[str], previous: dict[str, Any
             if ordinals == list(range(len(earlier) + 1, len(earlier) + 1 + len(amounts))):
                 facts[field_name] = (earlier + [a.value for a in amounts])[:5]
             return facts
+        if field_name == "annual_local_contribution_yuan" and len(amounts) > 1 and _IN_ORDER.search(reading.text):
+            facts[field_name] = [a.value for a in amounts][:5]  # "五年分别是70、100、120、140、160万"
+            return facts
         if len({(a.value, a.currency) for a in amounts}) > 1:
             return facts
         amount = amounts[-1]
@@ -480,6 +483,7 @@ def assign_followup(reading: Reading, topics: list[str], previous: dict[str, Any
     return facts
 
 
+_IN_ORDER = _rx(r"分别|依次|逐年|各年|respectively|in\s+order|years?\s+(?:one|1)\s+(?:to|through)")
 _NOT_RETAIL = _rx(r"B2B|批发|一般贸易|大宗|to\s*B\b")
 _RETAIL = _rx(r"零售|B2C|retail")
 # The answer to "月租金还是年租金？": a period word, not a duration ("三年都在这租" is the lease, not the period).

@@ -33,6 +33,7 @@ from assistant.money import (
     extract_amounts,
     extract_rate,
     format_cn_amount,
+    parse_money,
     parse_numeral,
     prepare,
     read_money,
@@ -66,7 +67,7 @@ _CUES: list[tuple[str, str]] = [
     (r"月租金|每月租金|月租|房租每月|monthly\s+rent|rent\s+per\s+month", "month_rent"),
     (r"年租金|每年租金|租金|房租|租了|租用办公|租(?:个|间|套)?(?:办公|写字楼)|\brent(?:ing|ed|s)?|leas(?:e|ing|ed)", "rent"),
     (r"购买|购房|购置|买了|买下|买|总价|房价|bought|buy(?:ing)?|purchas(?:e|ed|ing)", "purchase"),
-    (r"地方经济发展贡献|贡献|纳税|缴税|税收|contribution", "contribution"),
+    (r"地方经济发展贡献|贡献|纳税|缴税|税收|contribut\w*", "contribution"),
     (r"项目投资|投资|投入|投了|项目投|砸了|invest(?:ment|ed)?", "investment"),
     (r"办公楼|办公用房|办公室|写字楼|office", "office"),
     # weak cues: the policy's name next to a bare figure ("跨境电商2.1亿美元", "自建平台6亿")
@@ -168,21 +169,31 @@ _BOOL_FACTS: list[tuple[str, re.Pattern, re.Pattern]] = [
     (
         "sales_in_statistics",
         re.compile(r"(?:没有|没|未|尚未|还没有?|不)(?:数据)?入统|(?:没有?|未|尚未|还没有?|不在)(?:进|纳入|进入|列入)?(?:统计|统计口径)|not\s+(?:yet\s+)?(?:in|included\s+in)\s+(?:the\s+)?statistics", re.IGNORECASE),
-        re.compile(r"入(?:了)?统|纳(?:入)?(?:了)?统(?:计)?|进(?:入)?(?:了)?统计|included\s+in\s+(?:the\s+)?statistics", re.IGNORECASE),
+        re.compile(r"入(?:了)?统|纳(?:入)?(?:了)?统(?:计)?|进(?:入)?(?:了)?统计|included\s+in\s+(?:the\s+)?(?:official\s+)?statistics", re.IGNORECASE),
     ),
 ]
 _QUESTION_CLAUSE = re.compile(r"必须|需要|需不需要|要求|是否|要不要|是不是|吗|么|呢|\?|？|\bmust\b|\bneed\b|\brequired?\b", re.IGNORECASE)
 
-_YEAR_NUM = r"(?P<n>\d+(?:\.\d+)?|[一二两三四五六七八九十]+|半)"
+_YEAR_NUM = r"(?P<n>\d+(?:\.\d+)?|[一二两三四五六七八九十]+|半|one|two|three|four|five|six|seven|eight|nine|ten)"
+_EN_NUMBERS = {w: i for i, w in enumerate(("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"), 1)}
+
+
+def _count(word: str) -> Decimal | None:
+    """'3' / '三' / 'three' → 3 (years and counts, not money)."""
+    if word.lower() in _EN_NUMBERS:
+        return Decimal(_EN_NUMBERS[word.lower()])
+    return parse_numeral(word)
 _YEARS_IN_OPERATION = [
-    re.compile(rf"(?:正常)?(?:经营|运营|营业|成立|开业|开了|开张|开店|开门)(?:了|已|已经|满|超过|达|到现在|至今|才|只有|刚|刚刚)*\s*{_YEAR_NUM}\s*(?P<u>个月|月|年)(?P<half>半)?"),
-    re.compile(rf"(?:operat(?:ing|ed|ion)|in\s+(?:business|operation))\s+(?:for\s+)?{_YEAR_NUM}\s*(?P<u>years?|months?)", re.IGNORECASE),
+    re.compile(rf"(?:正常)?(?:经营|运营|营业|成立|开业|开了|开张|开店|开门)(?:了|已|已经|满|超过|达|到现在|至今|才|只有|刚|刚刚)*\s*(?P<almost>快|将近|接近|差不多|近)?\s*{_YEAR_NUM}\s*(?P<u>个月|月|年)(?P<half>半)?"),
+    re.compile(rf"(?:operat(?:ing|ed|ion)|in\s+(?:business|operation))(?:\s+normally)?\s+(?:for\s+)?(?:about\s+|over\s+)?{_YEAR_NUM}\s*(?P<u>years?|months?)", re.IGNORECASE),
 ]
 _RENT_YEARS = [
     re.compile(rf"(?:租期为?|租了|租用|连续租|租|合同(?:签了|签的|期为?|为)?|签了|租约|租赁期为?)\s*{_YEAR_NUM}\s*年"),
     re.compile(rf"连续\s*{_YEAR_NUM}\s*年"),
     re.compile(rf"(?:lease|rent(?:ing|ed)?)\s+(?:for\s+)?{_YEAR_NUM}\s*years?", re.IGNORECASE),
     re.compile(rf"{_YEAR_NUM}\s*年(?:(?:都|都会|一直)(?:在这里?|在这儿)?|(?:在这里?|在这儿))租"),
+    re.compile(rf"{_YEAR_NUM}[-\s]years?[-\s](?:lease|contract|tenancy)", re.IGNORECASE),
+    re.compile(rf"lease\s+(?:of|for)\s+{_YEAR_NUM}\s+years?", re.IGNORECASE),
 ]
 _CONTRIBUTION_YEARS = re.compile(rf"(?:前|连续|头)\s*{_YEAR_NUM}\s*(?:个)?年.{{0,12}}每年")
 _MONTHLY_AFTER = re.compile(r"\s*(?:/月|每月|一个月|a\s+month|per\s+month|monthly)", re.IGNORECASE)
@@ -249,7 +260,7 @@ _HALF = Decimal(1) / 2  # 半年: half a year, a unit of time, not a policy figu
 
 def _years(m: re.Match) -> Decimal | None:
     n = m.group("n")
-    value = _HALF if n == "半" else parse_numeral(n)
+    value = _HALF if n == "半" else _count(n)
     if value is None:
         return None
     unit = m.group("u").lower()
@@ -257,6 +268,8 @@ def _years(m: re.Match) -> Decimal | None:
         return (value / 12).quantize(Decimal("0.0001"), rounding=ROUND_DOWN)
     if m.groupdict().get("half"):
         value += _HALF
+    if m.groupdict().get("almost"):  # "快两年": surely more than a year, not yet two
+        value = max(Decimal(0), value - 1)
     return value
 
 
@@ -286,6 +299,12 @@ _ORDINAL = re.compile(
     r"|(?P<next>次年|第二年|second[-\s]year|(?:in\s+)?year\s*(?:two|2)\b)|(?P<cal>20\d\d)\s*年(?!\d*月))",
     re.IGNORECASE,
 )
+_ORDINAL_RANGE = re.compile(
+    r"第?\s*[一二两三四五1-5]\s*(?:个)?年?\s*(?:到|至|-|~|～|—)\s*第?\s*[一二两三四五1-5]\s*(?:个)?年|"
+    r"years?\s+(?:one|1)\s+(?:to|through|-)\s+(?:two|three|four|five|[2-5])", re.IGNORECASE)
+# "附件里说自建平台5亿以上给500万元": the owner quoting (or misquoting) the rule, not stating a fact
+_QUOTED_RULE = re.compile(r"(?:文件|附件|正文|政策|条文|规定|表)(?:里|上|中|里面)?(?:说|写|规定|讲)(?:的)?|according\s+to\s+the\s+(?:document|policy)", re.IGNORECASE)
+_CORRECTION = re.compile(r"其实|不对|说错|改成|改为|更正|应该是|纠正|actually|sorry|correction|I\s+meant", re.IGNORECASE)
 _LIST_SEPARATOR = re.compile(r"\s*(?:、|,|，|;|；|和|及|与|以及|and|,\s*and)\s*", re.IGNORECASE)
 _UNIT_PRICE = re.compile(r"每平(?:方)?米?|一平(?:方)?米?|/\s*(?:平|㎡|m2|平方米)|每㎡|per\s+(?:square\s+)?(?:metre|meter|m2|sqm)", re.IGNORECASE)
 _DOMESTIC = re.compile(r"国内|境内|内贸|内销|domestic", re.IGNORECASE)
@@ -323,6 +342,8 @@ def _ordinal(text: str, seg_start: int, amount: Amount) -> int | None:
     if not found:
         return None
     m = found[-1]
+    if _ORDINAL_RANGE.search(text, max(seg_start, m.start() - 12), amount.start):
+        return None  # "第一年到第五年…依次为": the figures are the years in order
     if m.group("first"):
         return 1
     if m.group("next"):
@@ -384,7 +405,8 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
     contributions given for several years form a list in year order.
     """
     contributions: list[tuple[int | None, Decimal]] = []
-    placed: dict[str, tuple[Decimal, str | None, tuple[Decimal, Decimal] | None, int | None]] = {}
+    conflicting: set[str] = set()
+    placed: dict[str, tuple[Decimal, str | None, tuple[Decimal, Decimal] | None, int | None, bool]] = {}
     last_kind: str | None = None
     for i, amount in enumerate(amounts):
         if amount.range_part == "high":
@@ -405,12 +427,16 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         if (_QUESTION_CLAUSE.search(clause) or _THRESHOLD_QUESTION.search(clause)) and _THRESHOLD_ASKED.search(clause) \
                 and not _PERSONAL.search(clause):
             continue  # "门槛是不是1亿": a threshold being asked about
+        if _QUOTED_RULE.search(clause) and not _PERSONAL.search(clause):
+            continue  # "附件里说…5亿以上给500万": the rule as the owner quotes it
         ordinal = _ordinal(text, seg_start, amount)
         period = _period(text, seg_start, amount, seg_end)
         out.figures[amount.start] = (period, ordinal)
         kind = _cue_for(text, partner, [a for a in amounts if a is not partner and a is not amount])
         if kind is None and ordinal is not None:
             kind = last_kind or _cue_before(text, amount)
+        if kind is None and ordinal == 1 and ("self_built_platform" in topics or _PLATFORM.search(text)):
+            kind = "sales"  # "客户首年做了3.6亿": the platform's first-year volume
         if kind is None and last_kind and i > 0 and _LIST_SEPARATOR.fullmatch(text, amounts[i - 1].end, amount.start):
             kind = last_kind  # "分别是100万、120万 and 150万" / "1 million, 2 million and 4 million": one list
         if kind == "claim" and last_kind == "claim" and _cue_for(text, partner, []) is None:
@@ -488,10 +514,20 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
                 out.notes.append(note)
             continue
         previous = placed.get(name)
-        if previous is not None and previous[3] == 1 and ordinal not in (None, 1):
-            continue  # the first year's figure stays
-        placed[name] = (value, note, span, ordinal)  # a later statement overrides an earlier one
-    for name, (value, note, span, _ordinal_) in placed.items():
+        if previous is not None and previous[3] == 1 and ordinal not in (None, 1) and name == "platform_first_year_online_transactions_yuan":
+            continue  # the first year's volume stays
+        own = bool(_PERSONAL.search(clause))
+        if previous is not None and previous[0] != value and not _CORRECTION.search(text):
+            if previous[4] and not own:
+                continue  # the owner's own figure stays; the other one quotes the rule ("1亿以上")
+            if own == previous[4]:
+                # two different figures for one thing ("第一年租金30万、第二年33万", "1.2亿和2亿"): not guessed
+                conflicting.add(name)
+                out.unclear.append((name, "two_values", f"{format_cn_amount(previous[0])}、{format_cn_amount(value)}", value))
+        placed[name] = (value, note, span, ordinal, own)  # a correction ("其实是…") overrides an earlier figure
+    for name in conflicting:
+        placed.pop(name, None)
+    for name, (value, note, span, _ordinal_, _own) in placed.items():
         out.facts[name] = value
         if note:
             out.notes.append(note)
@@ -579,7 +615,7 @@ def _place_words(text: str, out: Extraction) -> None:
         for m in pattern.finditer(text):
             if i == 1 and "租" not in _clause_at(text, m.start()):
                 continue  # "连续5年" is a lease length only where the clause is about renting
-            years = parse_numeral(m.group("n")) if m.group("n") != "半" else None
+            years = _count(m.group("n")) if m.group("n") != "半" else None
             if years is not None and years == years.to_integral_value() and 1 <= years <= 100:
                 out.facts["rent_years"] = int(years)
                 break
@@ -599,6 +635,29 @@ def _level(word: str, out: Extraction) -> str:
 
 _UNIT_DECLARED = re.compile(r"单位(?:是|为)?[:：]?\s*(?P<a>万元|亿元|元|万|亿)|[（(]\s*(?P<b>万元|亿元)\s*[)）]")
 _BARE_NUMBER = re.compile(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.]|\s*(?:%|％|年|个?月|日|天|家|个|项|倍|号|人|次|条|美元|万|亿|元))")
+
+
+_SHARED_UNIT = re.compile(
+    r"(?P<bare>(?:\d+(?:\.\d+)?\s*(?:、|,|，|和|及|and|,\s*and)\s*)+)\d+(?:\.\d+)?\s*(?P<unit>万元|万|亿元|亿|(?:million|billion)(?:\s+(?:yuan|RMB|CNY))?)",
+    re.IGNORECASE,
+)
+_BARE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _with_shared_unit(text: str, amounts: list[Amount]) -> list[Amount]:
+    """"分别是70、100、120万" / "1.5, 1.8 and 2.5 million yuan": the unit written once, after the last figure,
+    is every figure's unit."""
+    taken = [(a.start, a.end) for a in amounts]
+    extra = []
+    for m in _SHARED_UNIT.finditer(text):
+        for b in _BARE.finditer(text, m.start("bare"), m.end("bare")):
+            if any(s <= b.start() < e for s, e in taken):
+                continue
+            money = parse_money(f"{b.group(0)} {m.group('unit')}" if m.group("unit")[0].isalpha() else b.group(0) + m.group("unit"))
+            if money is not None:
+                value = money[0].quantize(Decimal(1)) if money[0] == money[0].to_integral_value() else money[0].normalize()
+                extra.append(Amount(value, money[1], b.start(), b.end(), b.group(0) + m.group("unit")))
+    return sorted(amounts + extra, key=lambda a: a.start)
 
 
 def _with_declared_unit(text: str, amounts: list[Amount]) -> list[Amount]:
@@ -623,7 +682,7 @@ def extract(text: str, topic_hint: set[str] | frozenset[str] = frozenset()) -> E
     out = Extraction()
     if money.rate is not None:
         out.facts["usd_cny_rate"] = money.rate
-    out.amounts = _with_declared_unit(masked, money.amounts)
+    out.amounts = _with_shared_unit(masked, _with_declared_unit(masked, money.amounts))
     _place_amounts(masked, out.amounts, set(topic_hint), out)
     _place_words(masked, out)
     return out

@@ -156,3 +156,26 @@ def test_a_unit_price_is_not_the_rent() -> None:
                                          ("Our HQ was established in 2012 in Beibei", "none")])
 def test_newly_set_up_or_not(text: str, hq: str) -> None:
     assert extract(text).facts.get("new_hq_type") == hq
+
+
+@pytest.mark.parametrize("text", ["第一年租金40万、第二年44万，新设营销中心", "自建平台首年交易额1.5亿和2亿"])
+def test_two_figures_for_one_thing_are_asked_about(text: str) -> None:
+    out = extract(text)
+    assert "two_values" in [u[1] for u in out.unclear]
+    assert not {k for k in out.facts if k.endswith("_yuan")}
+
+
+def test_a_unit_written_once_after_a_list() -> None:
+    out = extract("贡献五年依次是80、90、100、110、120万")
+    assert out.facts[CONTRIB] == [D(800000), D(900000), D(1000000), D(1100000), D(1200000)]
+    out = extract("we contributed 1.2, 1.4, 1.6, 1.8 and 2 million yuan in years one to five")
+    assert out.facts[CONTRIB] == [D(1200000), D(1400000), D(1600000), D(1800000), D(2000000)]
+
+
+def test_a_rule_the_owner_quotes_is_not_their_figure() -> None:
+    assert extract("文件里说首年交易额1亿以上才有，对吧").facts == {}
+
+
+@pytest.mark.parametrize(("text", "years"), [("three-year lease on the office, rent 300,000 yuan a year", 3), ("租约4年，年租金20万", 4)])
+def test_lease_length_in_words(text: str, years: int) -> None:
+    assert extract(text).facts["rent_years"] == years
