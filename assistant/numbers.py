@@ -653,10 +653,10 @@ def _with_shared_unit(text: str, amounts: list[Amount]) -> list[Amount]:
         for b in _BARE.finditer(text, m.start("bare"), m.end("bare")):
             if any(s <= b.start() < e for s, e in taken):
                 continue
-            money = parse_money(f"{b.group(0)} {m.group('unit')}" if m.group("unit")[0].isalpha() else b.group(0) + m.group("unit"))
+            money = parse_money(f"{b.group(0)} {m.group('unit')}" if m.group("unit")[0].isascii() else b.group(0) + m.group("unit"))
             if money is not None:
                 value = money[0].quantize(Decimal(1)) if money[0] == money[0].to_integral_value() else money[0].normalize()
-                extra.append(Amount(value, money[1], b.start(), b.end(), b.group(0) + m.group("unit")))
+                extra.append(Amount(value, money[1], b.start(), b.end(), f"{b.group(0)} {m.group('unit')}" if m.group("unit")[0].isascii() else b.group(0) + m.group("unit")))
     return sorted(amounts + extra, key=lambda a: a.start)
 
 
