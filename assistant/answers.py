@@ -13,7 +13,7 @@ from typing import Any
 
 from assistant import knowledge
 from assistant.calculator import POLICY_CLAUSES
-from assistant.compose_draft import CONTACT, Draft, TurnContext, _t, _title_of, _unit, _units
+from assistant.compose_draft import AWARD_NOUN, CONTACT, Draft, TurnContext, _t, _title_of, _unit, _units
 from assistant.compose_docs import DocumentAnswers
 from assistant.corpus import Clause
 from assistant.intent import rank_clauses, units_in
@@ -30,11 +30,13 @@ _HEADINGS = re.compile(r"总体要求|主要任务|支持政策|扶持政策|保
 _ANNEX_WORDS = re.compile(r"任务分解表|分解表|附件|附表|task\s+table|annex", re.IGNORECASE)
 _LEAD_ONLY = re.compile(r"牵头|lead", re.IGNORECASE)
 _PART_ONLY = re.compile(r"责任单位|配合|参与|协助|take\s+part|responsible\s+unit|involved", re.IGNORECASE)
+_LEADS = re.compile(r"牵头(?:单位|部门)|牵头的(?:单位|部门)|当牵头|lead\s+units?|units?\s+(?:that\s+)?leads?", re.IGNORECASE)
+_ASPECTS = re.compile(r"方面|大项|大块|几类|几个板块|areas|aspects", re.IGNORECASE)
 _ABOUT_PART = re.compile(r"部分|这块|那块|这一块|方面|讲了|讲的|讲什么|讲啥|概括|总结|内容|说了(?:什么|啥)", re.IGNORECASE)
 _LATER_YEAR = re.compile(r"第\s*(?P<n>[\d一二两三四五六七八九十]{1,3})\s*(?:个)?年(?:度)?(?=.{0,12}(?:还|继续|再|能|可以|接着))|(?:year|yr)\s+(?P<n2>\d)\b")
 _LEVEL_FACTS = {"demo_base_level", "demo_enterprise_level"}
 _STATUS_FACTS = {"new_hq_type", "registered_in_beibei", "local_legal_entity", "sales_in_statistics"}
-_MONEY_ASKED = re.compile(r"补贴|补助|补(?!充)|报销|奖励|扶持(?:资金|标准)|资金|奖金|发钱|给钱|给多少|多少钱|subsid|grant|reward|funding|money", re.IGNORECASE)
+_MONEY_ASKED = re.compile(r"补贴|补助|补(?!充)|报销|奖励|扶持(?:资金|标准)|资金|奖金|发钱|给钱|给多少|多少钱|好多钱|给好多|几多钱|subsid|grant|reward|funding|money", re.IGNORECASE)
 _OWN_CASE = re.compile(r"我|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
 _GENERIC_WORDS = {"电商", "电子商务", "企业", "政策", "文件", "支持", "发展", "北碚", "我们", "网上"}
 _ABOUT_US = re.compile(r"沾边|有关|相关|提到|说法|咋个说|怎么说|有没有.{0,4}(?:政策|说法|支持)|跟我|对我们|适用|apply\s+to|relevant", re.IGNORECASE)
@@ -292,6 +294,11 @@ class FramedAnswers(DocumentAnswers):
         found: list[str] = []
         if topic is not None and topic.prefer == "lexical":
             found += [c for c in self._lexical_targets(turn) if c not in ("文件信息", "前言")][:2]
+        if topic is not None and topic.prefer == "topic":
+            found += list(topic.nearest[:1])
+        for pid, (noun, _en) in AWARD_NOUN.items():  # "拿到的一次性财政扶持…": the policies that award it
+            if noun and noun in turn.text:
+                found += POLICY_CLAUSES.get(pid, [])[:1]
         for t in turn.reading.topics:
             found += POLICY_CLAUSES.get(t, [])[:1]
         for term in self.lexicon.terms_in(turn.text):
@@ -373,8 +380,8 @@ class FramedAnswers(DocumentAnswers):
         groups: dict[str, list[Clause]] = {}
         for c in self.corpus.clauses:
             path = c.section.split(" > ")
-            if c.source == "main" and len(path) >= 3:
-                groups.setdefault(path[1], []).append(c)
+            if c.source == "main" and len(path) >= 2 and path[1].startswith("（"):
+                groups.setdefault(path[1], []).append(c)  # （四）加快发展跨境电子商务 is its own group
         return groups
 
     def _group_named(self, text: str) -> str | None:
@@ -440,6 +447,12 @@ class FramedAnswers(DocumentAnswers):
     def _count(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
         """"一共有几条支持政策", "主要任务有几项", "任务分解表多少项", "文件有几部分"."""
         text = turn.text
+        if units_in(text):
+            return None  # "区商务委牵头几项任务": that unit's tasks, answered by the unit lookup
+        if _LEADS.search(text):
+            return self._lead_units(turn, draft)
+        if _ASPECTS.search(text) and (part := self._part_named(text)):
+            return self._aspects(turn, draft, part)
         if _ANNEX_WORDS.search(text):
             return self._numbering(turn, draft)
         if re.search(r"部分|part", text, re.IGNORECASE) and not _PART_NUMBER.search(text):
@@ -452,6 +465,33 @@ class FramedAnswers(DocumentAnswers):
         if part is None:
             return None
         return self._part(turn, draft) if self._part_named(text) else self._part_for(turn, draft, part)
+
+    def _lead_units(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """"当牵头单位的部门一共有几个": every distinct lead unit, with the tasks each leads."""
+        lang = turn.lang
+        leads: dict[str, list[Clause]] = {}
+        for c in self.corpus.clauses:
+            if c.source == "main" and c.lead_unit:
+                leads.setdefault(c.lead_unit, []).append(c)
+        names = ("、" if lang != "en" else "; ").join(_unit(u, lang) for u in leads)
+        draft.add(_t(lang, f"文件中的牵头单位共{len(leads)}个：{names}。", f"{len(leads)} units lead tasks: {names}."))
+        for unit, clauses in leads.items():
+            marks = "".join(draft.cite(c.clause_id, self._units_quote(c.clause_id) or self._quote(c.clause_id, set())) for c in clauses)
+            titles = ("、" if lang != "en" else "; ").join(_title_of(c, lang) for c in clauses)
+            draft.add(f"- {_unit(unit, lang)}{_t(lang, '：', ': ')}{titles}{marks}")
+        return "policy_answer", None
+
+    def _aspects(self, turn: TurnContext, draft: Draft, part: str) -> tuple[str, None]:
+        """"主要任务分了几个方面": the second-level headings of a part."""
+        lang = turn.lang
+        groups = {h: cl for h, cl in self._groups().items() if cl and _part_of(cl[0]) == part}
+        if not groups:
+            return self._part_for(turn, draft, part)
+        draft.add(_t(lang, f"“{part}”分{len(groups)}个方面：{'、'.join(groups)}。", f"Part “{part}” has {len(groups)} areas: {'; '.join(groups)}."))
+        for heading, clauses in groups.items():
+            marks = "".join(draft.cite(c.clause_id, self._quote(c.clause_id, set())) for c in clauses)
+            draft.add(f"- {heading}{_t(lang, '：', ': ')}{'、'.join(_title_of(c, lang) for c in clauses)}{marks}")
+        return "policy_answer", None
 
     def _part_for(self, turn: TurnContext, draft: Draft, part: str) -> tuple[str, None]:
         lang = turn.lang

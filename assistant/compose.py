@@ -80,7 +80,7 @@ from assistant.intent import (
     units_in,
 )
 from assistant.lexicon import Lexicon, load_lexicon
-from assistant.reading import OWN_STATEMENT, Frame, read_frame
+from assistant.reading import OWN_STATEMENT, Frame, language_only, read_frame
 from assistant.retrieval import tokenize
 from assistant.schemas import ChatResponse, Turn
 
@@ -107,9 +107,14 @@ class Composer(MoneyAnswers):
         self.lexicon = lexicon
 
     # --- entry point -------------------------------------------------------------------------------
-    def answer(self, message: str, history: list[Turn]) -> ChatResponse:
+    def answer(self, message: str, history: list[Turn], lang: str | None = None) -> ChatResponse:
+        if history and (wanted := language_only(message)):
+            # "Please answer in English" after a question: the same question again, in that language
+            return self.answer(history[-1].message, history[:-1], lang=wanted)
         state = replay(history)
         reading = read_message(message, state.topics)
+        if lang in ("zh", "en") and reading.lang != lang:
+            reading = replace(reading, lang=lang)  # type: ignore[arg-type]
         hits = self.search.search(reading.text, k=5, expand=False) if reading.text else []
         turn = TurnContext(reading, state, hits, set(tokenize(reading.text)) if reading.text else set())
         draft = Draft(self.corpus, turn.lang)

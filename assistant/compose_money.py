@@ -414,7 +414,7 @@ class MoneyAnswers(FramedAnswers):
             else:
                 draft.add(_t(lang, f"您给出的{label}（{raw}）不是从第1年起逐年连续的，请按第1年到第5年依次提供每年的数额。",
                              f"Your {label} figures ({raw}) are not year 1, 2, 3… in order; please give each year from year 1 to year 5."))
-        topics = [t for t in turn.reading.topics if t in MONETARY_POLICIES]
+        topics = [t for t in turn.reading.topics or turn.state.topics if t in MONETARY_POLICIES]
         if topics:
             draft.add("", _t(lang, "政策原文：", "What the policy says:"))
             self._rule_quotes(turn, draft, topics)

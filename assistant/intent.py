@@ -207,7 +207,7 @@ def topics_in(text: str, facts: dict[str, Any] | None = None) -> list[str]:
 
 LEAD_CUE = _rx(r"牵头|谁负责|角色|分工|职责|who\s+(?:is\s+)?responsible|who\s+(?:handles|manages|runs)|哪个(?:单位|部门)|哪些部门|归谁管|谁管|找哪个部门|找谁|主管部门|负责部门|负责单位|which\s+(?:department|bureau|unit|agency|office)|who\s+leads|\bleads?\b|in\s+charge")
 RESP_CUE = _rx(r"责任单位|配合单位|参与单位|协同单位|responsible\s+units?|which\s+units|departments\s+involved")
-DEADLINE_CUE = _rx(r"完成时间|完成时限|完成期限|(?:什么|啥|哪)(?:个)?(?:时候|时间|年)(?:之?前)?(?:要)?完成|何时完成|截止(?:时间|日期)|deadline|due\s+date|completion|be\s+completed")
+DEADLINE_CUE = _rx(r"(?:搞|做|弄|干)完|完工|完成时间|完成时限|完成期限|by\s+when|be\s+(?:finished|done)|finish(?:ed)?\s+by|complete(?:d)?\s+by|when\s+(?:is|are|should|must)\b.{0,50}\b(?:finish|complet|done|due)|(?:什么|啥|哪)(?:个)?(?:时候|时间|年)(?:之?前)?(?:要)?完成|何时完成|截止(?:时间|日期)|deadline|due\s+date|completion|be\s+completed")
 UNIT_TASK_CUE = _rx(r"干(?:嘛|什么|啥)|做(?:什么|啥)|什么作用|管什么|负责什么|牵头(?:了|的)?(?:哪|什么|啥|几|多少)|(?:哪|什么|啥|几)(?:项|些|个)?(?:工作|任务|事)|(?:任务|工作|事项)(?:有|是)?(?:哪些|哪几|什么)|哪几项|哪些项|是哪几|有哪几|leads?\s+(?:which|what)|负责(?:哪|什么|啥)|参与(?:的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?")
 _SOURCES = r"(?:附件|任务分解表|分解表|附表|annex|task\s+table)"
 DISCREPANCY_CUE = _rx(
@@ -228,12 +228,12 @@ META_CUE = _rx(
 PREAMBLE_CUE = _rx(r"依据哪|根据哪|上级文件|出台依据|渝府发|based\s+on\s+which|文件开头|开头说")
 MONEY_CUE = _rx(r"多少|几个钱|能拿|能补|能奖|能给|有钱|给钱|补贴|补助|扶持|奖励|奖多少|优惠|how\s+much|eligible|qualif|subsid|support|reward|grant")
 PERSONAL_CUE = _rx(
-    r"我们|我司|我公司|本公司|咱们|咱|我(?!国|区)|\bour\b|\bwe\b|\bus\b|\bI\b|\bmy\b|"
+    r"我们|我司|我公司|本公司|咱们|咱|(?<!给)(?<!帮)(?<!告诉)(?<!跟)(?<!为)我(?!国|区)|\bour\b|\bwe\b|\bus\b|\bI\b|\bmy\b|"
     r"买了|租了|建了|搭了|设了|新设了|新设立了|开了|做了|卖了|评上|获评|"
     r"能(?:拿|补|奖|给|获得?|得到?|享受|领)(?:到)?多少|能拿到.{0,10}吗|有钱拿|went\s+live|can\s+we|can\s+I"
 )
 STACK_CUE = _rx(r"同时|另外|还|也|加上|加起来|两项|各项|叠加|combined|also|as\s+well|in\s+addition")
-FOLLOWUP_CUE = _rx(r"^\W*(?:那|那么|如果|要是|假如|换成|改为|改成|then\b|what\s+if|and\s+if|if\s+it)|呢\W*$|这项|该项|这个|这条|那项|那条|这一项|\bthis\b|\bthat\b|\bit\b")
+FOLLOWUP_CUE = _rx(r"^\W*(?:那|那么|如果|要是|假如|换成|改为|改成|then\b|what\s+if|and\s+if|if\s+it)|呢\W*$|这项|该项|这个|这条|那项|那条|这一项|它|这块|那块|\bthis\b|\bthat\b|\bit\b")
 
 # Units named in the document, with the short forms people use.
 _UNIT_ALIASES = default_phrasing().unit_aliases  # units named in the document, with the short forms people use

@@ -106,7 +106,7 @@ class Unspecified(BaseModel):
     needs: str | None = None
     nearest: tuple[str, ...] = Field(min_length=1)
     ask: str = "lead"
-    prefer: str | None = None  # "lexical": the clauses the question names beat its policies (targets)
+    prefer: str | None = None  # "lexical": the clauses the question names first; "topic": this entry's own nearest
     subject: str | None = None  # regex naming what is asked about; unspecified only if the clauses omit it
 
     def subject_in(self, text: str) -> str | None:

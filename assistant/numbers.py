@@ -116,7 +116,7 @@ _PLATFORM = re.compile(r"自建|自己(?:搭|建|做)|自主搭建|平台|self[-
 _HQ = re.compile(r"总部|营销中心|结算中心|运营中心|营运中心|headquarters|\bHQ\b", re.IGNORECASE)
 
 # Recognition levels and HQ types.
-_LEVEL = r"(?P<lvl>国家级|重庆市级|市级|省级|区级|national(?:[-\s]level)?|municipal(?:[-\s]level)?|city[-\s]level|provincial(?:[-\s]level)?)"
+_LEVEL = r"(?P<lvl>国家级|国字号|国家商务部|商务部|重庆市级|市一级|市级|省级|区级|national(?:[-\s]level)?|municipal(?:[-\s]level)?|city[-\s]level|provincial(?:[-\s]level)?)"
 _BASE_NOUN = r"示范基地|示范园区|孵化基地|产业园区?|电商楼宇|基地|园区|demonstration\s+(?:base|park|zone)"
 _ENTERPRISE_NOUN = r"示范企业|demonstration\s+(?:enterprise|company|firm)"
 _GAP = r"[^，。；,.!?？！]{0,14}?"
@@ -591,6 +591,8 @@ def _place_words(text: str, out: Extraction) -> None:
         bare = re.sub(rf"[，,、]?\s*(?:而)?(?:不是|并非|不属于)\s*{_LEVEL.replace('?P<lvl>', '?:')}(?:的)?", "", text.strip())
         if m := _BARE_LEVEL.match(bare):
             out.level = _level(m.group("lvl"), out)
+        elif len(bare) <= 24 and (m := re.search(_LEVEL, bare, re.IGNORECASE)):
+            out.level = _level(m.group("lvl"), out)  # "国家商务部认定的，国字号": a short answer naming the level
     if _NOT_NEW_HQ.search(text):
         out.facts["new_hq_type"] = "none"
     else:
@@ -625,9 +627,9 @@ def _place_words(text: str, out: Extraction) -> None:
 
 def _level(word: str, out: Extraction) -> str:
     word = word.lower()
-    if word.startswith(("国家", "national")):
+    if word.startswith(("国家", "national", "国字号", "商务部")):
         return "national"
-    if word in ("市级", "重庆市级") or word.startswith(("municipal", "city")):
+    if word in ("市级", "重庆市级", "市一级") or word.startswith(("municipal", "city")):
         return "municipal"
     out.notes.append(f"条文只对国家级、（重庆）市级认定给予奖励，“{word}”不在其列。")
     return "none"

@@ -20,7 +20,7 @@ from assistant.lexicon import Lexicon, Term, Unspecified
 
 Lang = Literal["zh", "en"]
 
-__all__ = ["OWN_STATEMENT", "Frame", "answer_language", "read_frame"]
+__all__ = ["OWN_STATEMENT", "Frame", "answer_language", "language_only", "read_frame"]
 
 # Kinds answered by their own planner (assistant.answers); the others go to the document lookups and
 # the calculator path of the composer.
@@ -41,6 +41,22 @@ _WANTS_ZH = re.compile(r"(?:用|以|请用)\s*中文|中文(?:回答|回复)|in\
 _LATIN = re.compile(r"[A-Za-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _MONEY_WORDS = re.compile(r"补贴|补助|奖励|扶持|资金|奖金|钱|subsid|grant|reward|fund|money", re.IGNORECASE)
+
+
+_LANGUAGE_ONLY = re.compile(
+    r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:answer|reply|respond|say\s+(?:it|that)|repeat\s+(?:it|that)|"
+    r"tell\s+me)?\s*(?:again\s+)?in\s+(?P<en>english)(?:\s+please)?\W*$|"
+    r"^\W*(?:请|麻烦)?(?:你)?(?:用|以|换成|改用)?(?:(?P<en2>英)|(?P<zh>中))(?:文|语)(?:再)?(?:回答|回复|说|讲|解释|介绍)?(?:一下|一遍)?(?:吧|呢|好吗|可以吗)?\W*$",
+    re.IGNORECASE,
+)
+
+
+def language_only(text: str) -> Lang | None:
+    """"Please answer in English" / "用中文说" with nothing else: the language wanted, else None."""
+    m = _LANGUAGE_ONLY.match(text.strip())
+    if not m:
+        return None
+    return "zh" if m.group("zh") else "en"
 
 
 def answer_language(text: str) -> Lang:

@@ -288,3 +288,29 @@ def test_a_second_question_about_another_subsidy_is_answered_too(pa) -> None:
 def test_an_open_condition_is_named_with_its_threshold(pa) -> None:
     r = ask(pa, "新设运营中心，注册资金3000万，数据已入统，经营两年，一次性扶持能拿不")
     assert first_line(r).startswith("可能") and "1亿元" in first_line(r)
+
+
+def test_please_answer_in_english_repeats_the_question_in_english(pa) -> None:
+    r = ask(pa, "市级示范企业奖励多少", "Please answer in English")
+    assert re.match(r"[A-Za-z]", first_line(r)), first_line(r)  # the answer itself is English now
+    assert "100,000" in r.answer and "示范企业一次性奖励" not in first_line(r)
+
+
+def test_count_of_lead_units_and_of_areas(pa) -> None:
+    r = ask(pa, "文件里负责牵头的单位总共多少个")
+    units = {c.lead_unit for c in pa.corpus.clauses if c.source == "main" and c.lead_unit}
+    assert str(len(units)) in first_line(r)
+    r = ask(pa, "主要任务包括哪几个方面")
+    assert "4" in first_line(r)
+
+
+def test_level_given_as_an_answer(pa) -> None:
+    r = ask(pa, "我们园区评上了电商示范基地，有奖励吗", "商务部认定的国字号")
+    assert r.calculation is not None and str(r.calculation.total_yuan) == "300000"
+
+
+@pytest.mark.parametrize("text", ["培训主播有培训补贴吗", "高层次人才要什么学历才算"])
+def test_talent_side_questions_are_unspecified_and_point_to_the_talent_clause(pa, text: str) -> None:
+    r = ask(pa, text)
+    assert first_line(r).startswith("文件没有规定")
+    assert "三(六)" in cited(r)
