@@ -408,6 +408,7 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
     conflicting: set[str] = set()
     placed: dict[str, tuple[Decimal, str | None, tuple[Decimal, Decimal] | None, int | None, bool]] = {}
     last_kind: str | None = None
+    last_ordinal: int | None = None
     for i, amount in enumerate(amounts):
         if amount.range_part == "high":
             continue  # a range is read at its lower end, with a note
@@ -433,10 +434,10 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         period = _period(text, seg_start, amount, seg_end)
         out.figures[amount.start] = (period, ordinal)
         kind = _cue_for(text, partner, [a for a in amounts if a is not partner and a is not amount])
-        if kind is None and ordinal is not None:
-            kind = last_kind or _cue_before(text, amount)
         if kind is None and ordinal == 1 and ("self_built_platform" in topics or _PLATFORM.search(text)):
             kind = "sales"  # "客户首年做了3.6亿": the platform's first-year volume
+        if kind is None and ordinal is not None and (last_ordinal is not None or last_kind is None):
+            kind = last_kind or _cue_before(text, amount)  # a series continues only from a figure with a year
         if kind is None and last_kind and i > 0 and _LIST_SEPARATOR.fullmatch(text, amounts[i - 1].end, amount.start):
             kind = last_kind  # "分别是100万、120万 and 150万" / "1 million, 2 million and 4 million": one list
         if kind == "claim" and last_kind == "claim" and _cue_for(text, partner, []) is None:
@@ -453,7 +454,7 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
             out.unassigned.append(amount)
             continue
         if kind == "claim":
-            last_kind = "claim"
+            last_kind, last_ordinal = "claim", ordinal
             continue  # "能拿200万吗", "补贴最高100万元": what the owner hopes or quotes, not a fact
         if kind == "office":  # "600万元的办公楼": bought or rented, as the sentence says
             kind = "rent" if re.search(r"租|rent|lease", text, re.IGNORECASE) else "purchase" if re.search(
@@ -473,7 +474,7 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         if name is None:
             out.unassigned.append(amount)
             continue
-        last_kind = kind
+        last_kind, last_ordinal = kind, ordinal
         if name in CNY_FIELDS and amount.currency == "USD":
             out.notes.append(f"“{amount.raw}”是美元金额，该项以人民币计，未用于测算。")
             continue
