@@ -16,7 +16,7 @@ from assistant.calculator import POLICY_CLAUSES
 from assistant.compose_draft import AWARD_NOUN, CONTACT, Draft, TurnContext, _t, _title_of, _unit, _units
 from assistant.compose_docs import DocumentAnswers
 from assistant.corpus import Clause
-from assistant.intent import rank_clauses, units_in
+from assistant.intent import DEADLINE_CUE, rank_clauses, units_in
 from assistant.lexicon import Lexicon, Unspecified
 from assistant.money import parse_numeral
 from assistant.phrasing import default_phrasing
@@ -451,6 +451,8 @@ class FramedAnswers(DocumentAnswers):
             return None  # "区商务委牵头几项任务": that unit's tasks, answered by the unit lookup
         if _LEADS.search(text):
             return self._lead_units(turn, draft)
+        if DEADLINE_CUE.search(text) or "完成时间" in text:
+            return self._deadline_counts(turn, draft)
         if _ASPECTS.search(text) and (part := self._part_named(text)):
             return self._aspects(turn, draft, part)
         if _ANNEX_WORDS.search(text):
@@ -465,6 +467,22 @@ class FramedAnswers(DocumentAnswers):
         if part is None:
             return None
         return self._part(turn, draft) if self._part_named(text) else self._part_for(turn, draft, part)
+
+    def _deadline_counts(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """"完成时间是2022年12月的一共几项": the task table's rows counted by deadline."""
+        lang = turn.lang
+        rows: dict[str, list[Clause]] = {}
+        for c in self.corpus.clauses:
+            if c.source == "annex":
+                rows.setdefault(c.deadline or "/", []).append(c)
+        parts = [_t(lang, f"完成时间为{d}的共{len(cl)}项" if d != "/" else f"未列完成时间（“/”）的共{len(cl)}项",
+                    f"{len(cl)} rows due {d}" if d != "/" else f"{len(cl)} rows with no deadline (“/”)") for d, cl in rows.items()]
+        draft.add(_t(lang, "任务分解表中，" + "；".join(parts) + "。", "In the task table: " + "; ".join(parts) + "."))
+        for d, clauses in rows.items():
+            marks = "".join(draft.cite(c.clause_id, self._quote(c.clause_id, set())) for c in clauses)
+            numbers = "、".join(c.clause_id.split("-")[-1] for c in clauses)
+            draft.add(_t(lang, f"- {d}：第{numbers}项{marks}", f"- {d}: rows {numbers} {marks}"))
+        return "policy_answer", None
 
     def _lead_units(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
         """"当牵头单位的部门一共有几个": every distinct lead unit, with the tasks each leads."""

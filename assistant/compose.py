@@ -194,6 +194,8 @@ class Composer(MoneyAnswers):
         named = [t for t in turn.reading.topics if t in MONETARY_POLICIES]
         if named and (MONEY_CUE.search(text) or PERSONAL_CUE.search(text) or frame.ask in ("amount", "eligibility")):
             return self._money(turn, draft, named, facts)  # a subsidy named without its figure
+        if frame.ask in ("amount", "eligibility") and not turn.reading.topics and topics and FOLLOWUP_CUE.search(text):
+            return self._money(turn, draft, topics, facts)  # "那按第二年的能申请吗": the subsidy under discussion
         loose = turn.reading.extraction.unassigned  # a figure that names no policy ("我们去年卖了3个亿")
         if not turn.reading.topics and (loose or MONEY_CUE.search(text) and PERSONAL_CUE.search(text)) \
                 and not self._lexical_targets(turn):

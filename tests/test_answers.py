@@ -314,3 +314,15 @@ def test_talent_side_questions_are_unspecified_and_point_to_the_talent_clause(pa
     r = ask(pa, text)
     assert first_line(r).startswith("文件没有规定")
     assert "三(六)" in cited(r)
+
+
+def test_rows_counted_by_deadline(pa) -> None:
+    r = ask(pa, "分解表里有几项是没写完成时间的")
+    dated = [c for c in pa.corpus.clauses if c.source == "annex" and c.deadline]
+    undated = [c for c in pa.corpus.clauses if c.source == "annex" and not c.deadline]
+    assert f"共{len(dated)}项" in first_line(r) and f"共{len(undated)}项" in first_line(r)
+
+
+def test_a_yes_no_followup_uses_the_figures_already_given(pa) -> None:
+    r = ask(pa, "我们自建商城头一年网上交易额8800万", "那第三年做到4亿了，能申请不")
+    assert first_line(r).startswith("不能") and "首年" in r.answer
