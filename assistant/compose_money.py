@@ -160,7 +160,12 @@ class MoneyAnswers(FramedAnswers):
             ]
 
         used = {v for v in facts.values() if isinstance(v, Decimal)}
-        loose = [a for a in turn.reading.extraction.unassigned if a.value not in used and a.value * 12 not in used]
+        figures = turn.reading.extraction.figures
+        later = [a for a in turn.reading.extraction.unassigned if (figures.get(a.start, (None, None))[1] or 1) > 1]
+        loose = [a for a in turn.reading.extraction.unassigned
+                 if a.value not in used and a.value * 12 not in used and a not in later]
+        later_notes = [_t(lang, f"“{a.raw}”是后来年份的数字，首年网上交易额等按首年计的条件不看它，未用于测算。",
+                          f"“{a.raw}” is a later year's figure; first-year conditions do not use it.") for a in later]
         if assumed and loose:
             # a figure we could not bind while a side condition would be assumed: it may be that very
             # condition ("线上月销800万"), so ask instead of assuming
@@ -186,7 +191,7 @@ class MoneyAnswers(FramedAnswers):
             if t in ASK:
                 ask = RATE_ASK if t == "cross_border" and "cross_border_retail_cny" in facts else ASK[t]
                 draft.add(_t(lang, f"另：如需测算“{POLICY_TITLES[t]}”，请提供{ask[0]}。", f"To also estimate “{POLICY_TITLES_EN[t]}”, please provide {ask[1]}."))
-        notes = list(dict.fromkeys(turn.reading.extraction.notes + dropped + [n for it in items for n in it.notes]))
+        notes = list(dict.fromkeys(later_notes + turn.reading.extraction.notes + dropped + [n for it in items for n in it.notes]))
         validity = VALIDITY_NOTICE_EN if lang == "en" else VALIDITY_NOTICE
         notes += [n for n in result.notes if n != validity and n not in notes and len(eligible) > 1]
         if notes:

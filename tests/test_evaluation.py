@@ -483,7 +483,7 @@ def test_end_to_end_tiny_dataset(tmp_path: Path, real_assistant):
 # --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["fresh", "holdout", "holdout2"])
+@pytest.mark.parametrize("name", ["fresh", "holdout", "holdout2", "holdout3"])
 def test_ci_gate_issue9_sets(tmp_path: Path, real_assistant, name: str):
     """The sets written for issue 9: ≥95 % pass and not one wrong amount (asking counts as no amount)."""
     path = GOLD.parent / f"{name}.jsonl"
