@@ -7,17 +7,18 @@ Why it is built this way:
   what the calculator returns (``format_yuan``) and quotes what the clauses say.
 * Every 【id】 in an answer is a citation whose quote is a verbatim substring of that clause, and every
   citation appears in the answer (``Draft`` enforces both).
-* The intent is read by rules (``assistant.intent``) in a fixed order (``Composer._dispatch``), one small
-  method per intent: out of scope → validity / task-table structure / main-vs-annex differences / document
-  header → who/when lookups and a unit's tasks → amounts (a figure for a subsidy) → how to apply →
-  a part of the document / targets / an explicit clause → subsidy rules and clarifications → general
-  retrieval. Document questions live in ``assistant.compose_docs``; wording, citations and quoting in
-  ``assistant.compose_draft``.
+* What is asked is read first as a frame (``assistant.reading``): every kind in corpus/asks.yaml scores
+  its evidence, and the frame's planner answers (chit-chat, "文件没有规定…", parts and counts, definitions,
+  a unit's tasks, a business the policy covers, one figure of a subsidy, matching; ``assistant.answers``).
+  What no planner takes goes to the document lookups (validity, task-table structure, main-vs-annex
+  differences, header, who/when, targets, clause ids; ``assistant.compose_docs``) and the money answers
+  (``assistant.compose_money``), then to general retrieval. Those lookups still run in a fixed order after
+  the planners; their cues are the next to move into asks.yaml.
 * When the owner gives the driving figure of a subsidy but not its side conditions (e.g. a platform's
   first-year volume without its investment or registration), the calculator is run on a profile where only
-  those unstated side conditions are assumed, and the answer says which conditions were assumed and must be
-  confirmed; the amount is always stated as conditional. A missing driving figure gets a clarification
-  that names exactly what is needed; a missing exchange rate is never assumed.
+  those unstated side conditions are assumed, the answer says 可能 and names them. A policy's own thresholds
+  (the HQ support's capital, sales, statistics, years) are never assumed. A missing or unclear figure gets
+  one short question; a missing exchange rate is never assumed.
 * Conversation state comes from the stored history only (``intent.replay``), so follow-ups survive restarts.
 """
 

@@ -236,7 +236,7 @@ STACK_CUE = _rx(r"同时|另外|还|也|加上|加起来|两项|各项|叠加|co
 FOLLOWUP_CUE = _rx(r"^\W*(?:那|那么|如果|要是|假如|换成|改为|改成|then\b|what\s+if|and\s+if|if\s+it)|呢\W*$|这项|该项|这个|这条|那项|那条|这一项|它|这块|那块|\bthis\b|\bthat\b|\bit\b")
 
 # Units named in the document, with the short forms people use.
-_UNIT_ALIASES = default_phrasing().unit_aliases  # units named in the document, with the short forms people use
+_UNIT_ALIASES = default_phrasing().unit_aliases  # corpus/phrasing.yaml
 _UNIT_PATTERNS = [(unit, _rx(p)) for unit, p in _UNIT_ALIASES.items()]
 
 
@@ -249,7 +249,7 @@ def units_in(text: str) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 
 # Lay words for each main clause (its annex row comes along as the counterpart).
-_ALIASES: dict[str, str] = default_phrasing().clause_aliases  # lay words for each main clause
+_ALIASES: dict[str, str] = default_phrasing().clause_aliases  # corpus/phrasing.yaml
 _ALIAS_PATTERNS = {cid: _rx(p) for cid, p in _ALIASES.items()}
 _CROSS_BORDER_ANY = _rx(r"跨境|跨竟|cross[-\s]?border")
 _SUPPORT_WORDS = _rx(r"扶持|补贴|政策|奖励|support|subsid|polic")
