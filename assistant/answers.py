@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 from assistant import knowledge
-from assistant.calculator import POLICY_CLAUSES
+from assistant.calculator import POLICY_CLAUSES, POLICY_TITLES
+from assistant.compose_draft import POLICY_TITLES_EN
 from assistant.compose_draft import AWARD_NOUN, CONTACT, Draft, TurnContext, _t, _title_of, _unit, _units
 from assistant.compose_docs import DocumentAnswers
 from assistant.corpus import Clause
@@ -331,6 +332,11 @@ class FramedAnswers(DocumentAnswers):
                 return None  # "自建平台对投资额有要求吗": the clause does say (附件-11: 项目投资100万元以上)
             what_zh, what_en = f"对{subject}的要求", f"any requirement on “{subject}”"
         draft.add(_t(lang, f"文件没有规定{what_zh}。", f"The document does not specify {what_en} (文件没有规定)."))
+        if topic.id == "payment":  # what the clause does say: a one-time award, or a yearly one
+            said = [(POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t], AWARD_NOUN[t][lang == "en"])
+                    for t in turn.reading.topics if t in AWARD_NOUN]
+            for title, noun in said:
+                draft.add(_t(lang, f"条文只写明{title}是“{noun}”。", f"The clause only says {title} is a {noun}."))
         if cids:
             draft.add("", _t(lang, "与此最接近的条文：", "The nearest clauses:"))
             for cid in cids:
@@ -581,4 +587,9 @@ class FramedAnswers(DocumentAnswers):
                     draft.add(_t(lang, f"- {zh}：{c.clause_id} {_title_of(c, lang)}{marks}", f"- {en}: {c.clause_id} {_title_of(c, lang)} {marks}"))
                 if not clauses:
                     draft.add(_t(lang, f"- {zh}：无（文件没有安排该单位{zh}的任务）。", f"- {en}: none."))
+            if lead_only and not leads and parts:  # "区供销联社牵头了什么": none, but here is its part
+                draft.add(_t(lang, "它作为责任单位参与：", "It is a responsible unit for:"))
+                for c in parts:
+                    marks = draft.cite(c.clause_id, self._units_quote(c.clause_id) or self._quote(c.clause_id, set()))
+                    draft.add(f"- {c.clause_id} {_title_of(c, lang)}{marks}")
         return "policy_answer", None

@@ -444,7 +444,8 @@ class MoneyAnswers(FramedAnswers):
         book = load_policies()
         for t in topics:
             pol = book.policy(t)
-            quote_text = getattr(pol.amount, "quote", None)
+            levels = getattr(pol.amount, "levels", None) or {}
+            quote_text = getattr(pol.amount, "quote", None) or next((lv.quote for lv in levels.values()), None)
             cid = next((c for c in reversed(pol.clauses) if quote_text and quote_text in self.corpus.get(c).text), None)
             if "rule" not in pol.texts or cid is None:
                 self._rule_quotes(turn, draft, [t])
