@@ -402,8 +402,8 @@ class MoneyAnswers(FramedAnswers):
                 draft.add(_t(lang, f"“{raw}”是按月的数字，而政策看的是{label}（全年或首年合计）。月度数字乘以12只是估计，请提供全年的实际数额。",
                              f"“{raw}” is a monthly figure, but the policy looks at {label} for the whole (first) year. Please give the yearly figure; 12 × a month would be a guess."))
             elif reason == "two_values":
-                draft.add(_t(lang, f"您给出了两个不同的{label}（{raw}），本助手按单一数额测算，不猜哪个算数。请确认用哪一个"
-                                   f"（逐年不同的租金，补贴按各年租金×20%分别计算、累计不超过上限，请向区商务委按年核算）。",
+                draft.add(_t(lang, f"您给出了两个不同的{label}（{raw}），本助手按单一数额测算，不猜哪个算数。请确认用哪一个；"
+                                   f"如果是逐年不同的数额，请向区商务委按年核算。",
                              f"You gave two different figures for {label} ({raw}); I compute on one figure and do not guess which. "
                              f"Please say which one applies (for a rent that changes each year the subsidy is worked out year by year; "
                              f"ask the District Commerce Commission)."))
