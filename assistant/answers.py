@@ -17,7 +17,7 @@ from assistant.compose_draft import POLICY_TITLES_EN
 from assistant.compose_draft import AWARD_NOUN, CONTACT, Draft, TurnContext, _t, _title_of, _unit, _units
 from assistant.compose_docs import DocumentAnswers
 from assistant.corpus import Clause
-from assistant.intent import DEADLINE_CUE, rank_clauses, units_in
+from assistant.intent import DEADLINE_CUE, explicit_clause_ids, rank_clauses, units_in
 from assistant.lexicon import Lexicon, Unspecified
 from assistant.money import parse_numeral
 from assistant.phrasing import default_phrasing
@@ -33,6 +33,8 @@ _LEAD_ONLY = re.compile(r"牵头|lead", re.IGNORECASE)
 _PART_ONLY = re.compile(r"责任单位|配合|参与|协助|take\s+part|responsible\s+unit|involved", re.IGNORECASE)
 _LEADS = re.compile(r"牵头(?:单位|部门)|牵头的(?:单位|部门)|当牵头|lead\s+units?|units?\s+(?:that\s+)?leads?", re.IGNORECASE)
 _ASPECTS = re.compile(r"方面|大项|大块|几类|几个板块|areas|aspects", re.IGNORECASE)
+_WHAT_FOR_US = re.compile(r"有(?:啥子?|什么|哪些)(?:鼓励|支持|政策|扶持|说法|好处)|(?:鼓励|支持)(?:什么|啥)|what\s+(?:support|help)\s+is\s+there", re.IGNORECASE)
+_WHICH_KINDS = re.compile(r"包括哪些|哪些类型|哪几类|有哪些(?:机构|类型|企业)|what\s+kinds?\s+of|which\s+types?", re.IGNORECASE)
 _ABOUT_PART = re.compile(r"部分|这块|那块|这一块|方面|讲了|讲的|讲什么|讲啥|概括|总结|内容|说了(?:什么|啥)", re.IGNORECASE)
 _LATER_YEAR = re.compile(r"第\s*(?P<n>[\d一二两三四五六七八九十]{1,3})\s*(?:个)?年(?:度)?(?=.{0,12}(?:还|继续|再|能|可以|接着))|(?:year|yr)\s+(?P<n2>\d)\b")
 _LEVEL_FACTS = {"demo_base_level", "demo_enterprise_level"}
@@ -157,8 +159,8 @@ class FramedAnswers(DocumentAnswers):
         """"租房补贴补几年", "What is the maximum purchase subsidy?": the figure first, from policies.yaml,
         then the rule's own sentence. Only for a question that states no figure of its own (those compute)."""
         topics = [t for t in turn.reading.topics if t in POLICY_CLAUSES and t != "talent"]
-        if not topics or turn.reading.extraction.amounts or set(turn.reading.facts) - _STATUS_FACTS - _LEVEL_FACTS:
-            return None
+        if not topics or turn.reading.extraction.unassigned or set(turn.reading.facts) - _STATUS_FACTS - _LEVEL_FACTS:
+            return None  # a claimed figure ("才有30万") is fine; a figure of the owner's is computed instead
         if set(turn.reading.facts) & _LEVEL_FACTS and OWN_STATEMENT.search(turn.text):
             return None  # "我们被认定为国家级示范基地": their own case, computed
         lines = self._parameter_lines(turn, draft, topics)
@@ -206,6 +208,9 @@ class FramedAnswers(DocumentAnswers):
                     return value
 
                 values = ("、" if lang != "en" else "; ").join(shown(n) for n in names)
+                if parameter.id == "threshold" and "amount" in params and "amount" not in names:  # and what it pays
+                    award = knowledge.format_quantity(params["amount"], lang)
+                    values += _t(lang, f"；达到后给予{award}", f"; meeting it pays {award}")
                 title = pol.title.get(lang)
                 quotes = [conds[n].quote for n in names if n in conds and conds[n].quote] or [getattr(pol.amount, "quote", None)]
                 cid = next((c for c in reversed(pol.clauses) if quotes[0] and quotes[0] in self.corpus.get(c).text), pol.clauses[-1])
@@ -221,9 +226,14 @@ class FramedAnswers(DocumentAnswers):
     def _business(self, frame: Frame, turn: TurnContext, draft: Draft, own: bool = False) -> tuple[str, None] | None:
         """"我们是蔬菜合作社…有没有说法", "海外仓有补贴吗", "给每家发钱吗": what the document says about
         this kind of business or task, and whether any money is attached to it."""
-        if any(t in POLICY_CLAUSES for t in turn.reading.topics) or turn.reading.extraction.amounts:
-            return None  # a subsidy (or the talent policy) is named: its own answer is more precise
+        if explicit_clause_ids(turn.text, self.corpus) or turn.reading.extraction.unassigned \
+                or any(k.endswith(("_yuan", "_usd", "_cny")) for k in turn.reading.facts):
+            return None  # a clause asked by its id, or figures to compute with
         money = bool(_MONEY_ASKED.search(turn.text))
+        unfunded_named = any(t.business and not t.policies for t in frame.terms)
+        named = [t for t in turn.reading.topics if t in POLICY_CLAUSES]
+        if named and not (money and unfunded_named) and not (frame.terms and _WHAT_FOR_US.search(turn.text)):
+            return None  # a subsidy (or the talent policy) is named: its own answer is more precise
         if not money and not own and not _OWN_CASE.search(turn.text) and not _ABOUT_US.search(turn.text):
             return None  # "文件里提到电子合同了吗": a clause lookup, not an owner asking what applies to them
         terms = [t for t in frame.terms if t.business]
@@ -252,9 +262,9 @@ class FramedAnswers(DocumentAnswers):
                          f"Yes: the document covers {name_en}." ))
         draft.add("", _t(lang, "相关条文：", "The clauses:"))
         for cid in cids:
-            own_words = [w for w in turn.tokens if len(w) >= 2 and w in self.corpus.get(cid).text and w not in _GENERIC_WORDS]
-            prefer = "|".join(re.escape(w) for w in own_words) or "|".join(re.escape(t.called) for t in terms) or None
-            quote = self._quote(cid, turn.tokens, prefer)
+            own_words = {w for w in turn.tokens if len(w) >= 2 and w in self.corpus.get(cid).text and w not in _GENERIC_WORDS}
+            prefer = "|".join(re.escape(t.called) for t in terms) or None
+            quote = self._quote(cid, own_words or turn.tokens, None if own_words else prefer)
             draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
         if policies:
             draft.add("", _t(lang, "可能适用的资金政策（须满足各自条件）：", "Funding policies that may apply (each has its own conditions):"))
@@ -405,7 +415,11 @@ class FramedAnswers(DocumentAnswers):
 
     def _part(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
         lang = turn.lang
+        if len(_PART_NUMBER.findall(turn.text)) > 1:
+            return None  # "第二部分、第三部分都讲跨境，有啥区别": the clauses themselves, compared
         part = self._part_named(turn.text)
+        if part is not None and _ASPECTS.search(turn.text):
+            return self._aspects(turn, draft, part)
         if part is None and (group := self._group_named(turn.text)):
             clauses = self._groups()[group]
             draft.add(_t(lang, f"“{group}”共{len(clauses)}项：", f"“{group}” has {len(clauses)} items:"))
@@ -554,6 +568,16 @@ class FramedAnswers(DocumentAnswers):
             for cid, quote in hits[:2]:
                 draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
         else:
+            content = {w for w in turn.tokens if len(w) >= 2 and w not in _GENERIC_WORDS and re.search(r"[\u4e00-\u9fff]", w)}
+            texts = " ".join(self.corpus.get(c).text for c in cids[:2])
+            listed = _WHICH_KINDS.search(turn.text)
+            if (content and all(w in texts for w in content)) or listed:
+                # "电商楼宇算不算孵化基地", "总部包括哪些机构": the clause itself answers; quote it, no disclaimer
+                draft.add(_t(lang, "条文中的表述：", "What the clauses say:"))
+                for cid in cids[:2]:
+                    quote = self._quote(cid, content or turn.tokens)
+                    draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
+                return "policy_answer", None
             what = f"“{term}”" if term else "这一概念"
             draft.add(_t(lang, f"文件没有规定{what}的定义或认定办法。最接近的条文：", f"The document does not define {what} (文件没有规定). The nearest clauses:"))
             for cid in cids[:2]:

@@ -93,7 +93,7 @@ _BROAD = re.compile(
     re.IGNORECASE,
 )
 _GENERIC = re.compile(r"电商|电子商务|政策|文件|补贴|扶持|奖励|优惠|网店|e-?commerce|polic|subsid|support", re.IGNORECASE)
-_LISTING = re.compile(r"所有|全部|列出|列一下|列举|哪些条款|条款编号|哪几条|哪些条|\ball\s+(?:the\s+)?(?:clauses|provisions)|\blist\b", re.IGNORECASE)
+_LISTING = re.compile(r"所有|全部|列出|列一下|列举|哪些条款|条款编号|哪几条|哪些条|区别|异同|有啥不同|有什么不同|difference|compare|\ball\s+(?:the\s+)?(?:clauses|provisions)|\blist\b", re.IGNORECASE)
 _FILLER = re.compile(r"[\W_]+|不对|对吧|好的|好|嗯|哦|啊|呢|吗|那|是吗|ok|okay", re.IGNORECASE)
 
 class Composer(MoneyAnswers):

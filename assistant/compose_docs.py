@@ -287,7 +287,10 @@ class DocumentAnswers(Quoter):
         goals = self._goals_clause()
         target_clauses = (goals, *self._counted_targets())
         ranked = [c for c in self._lexical_targets(turn) if c in target_clauses]
-        if re.search(r"目标|2022|交易额|零售额|结算|打造成|年份|量化|target|goal", turn.text, re.IGNORECASE) or not ranked:
+        if _POINTS_BACK.search(turn.text) and (focus := [c for c in turn.state.focus if c in target_clauses]):
+            ranked = focus  # "它要培育多少个": the task the conversation is about
+        if not ranked or (re.search(r"目标|2022|交易额|零售额|结算|打造成|年份|量化|target|goal", turn.text, re.IGNORECASE)
+                          and not _POINTS_BACK.search(turn.text)):
             ranked = [goals] + [c for c in ranked if c != goals]
         listing = ranked == [goals] and re.search(
             r"量化|所有|全部|各项|(?:目标|指标)(?:都)?有哪些|哪些(?:目标|指标)|all\s+(?:the\s+)?targets|quantitative|what\s+targets",

@@ -206,9 +206,9 @@ def topics_in(text: str, facts: dict[str, Any] | None = None) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 
 LEAD_CUE = _rx(r"牵头|谁负责|角色|分工|职责|who\s+(?:is\s+)?responsible|who\s+(?:handles|manages|runs)|哪个(?:单位|部门)|哪些部门|归谁管|谁管|找哪个部门|找谁|主管部门|负责部门|负责单位|which\s+(?:department|bureau|unit|agency|office)|who\s+leads|\bleads?\b|in\s+charge")
-RESP_CUE = _rx(r"责任单位|配合单位|参与单位|协同单位|responsible\s+units?|which\s+units|departments\s+involved")
+RESP_CUE = _rx(r"责任单位|配合单位|参与单位|协同单位|配合(?:它|的)|还有(?:哪些|哪几个|什么)(?:单位|部门)|还有谁|responsible\s+units?|which\s+units|departments\s+involved")
 DEADLINE_CUE = _rx(r"(?:搞|做|弄|干)完|完工|完成时间|完成时限|完成期限|by\s+when|be\s+(?:finished|done)|finish(?:ed)?\s+by|complete(?:d)?\s+by|when\s+(?:is|are|should|must)\b.{0,50}\b(?:finish|complet|done|due)|(?:什么|啥|哪)(?:个)?(?:时候|时间|年)(?:之?前)?(?:要)?完成|何时完成|截止(?:时间|日期)|deadline|due\s+date|completion|be\s+completed")
-UNIT_TASK_CUE = _rx(r"干(?:嘛|什么|啥)|做(?:什么|啥)|什么作用|管什么|负责什么|牵头(?:了|的)?(?:哪|什么|啥|几|多少)|(?:哪|什么|啥|几)(?:项|些|个)?(?:工作|任务|事)|(?:任务|工作|事项)(?:有|是)?(?:哪些|哪几|什么)|哪几项|哪些项|是哪几|有哪几|leads?\s+(?:which|what)|负责(?:哪|什么|啥)|参与(?:的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?")
+UNIT_TASK_CUE = _rx(r"干(?:嘛|什么|啥)|做(?:什么|啥)|什么作用|管什么|负责什么|牵头(?:了|的)?(?:哪|什么|啥|几|多少)|(?:哪|什么|啥|几)(?:项|些|个)?(?:工作|任务|事)|(?:任务|工作|事项)(?:有|是)?(?:哪些|哪几|什么)|哪几项|哪些项|是哪几|有哪几|leads?\s+(?:which|what)|负责(?:哪|什么|啥)|参与(?:了|的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?")
 _SOURCES = r"(?:附件|任务分解表|分解表|附表|annex|task\s+table)"
 DISCREPANCY_CUE = _rx(
     rf"(?:正文|主文|原文|main\s+text).{{0,30}}{_SOURCES}|{_SOURCES}.{{0,30}}(?:正文|主文|main\s+text)"
@@ -443,6 +443,7 @@ def assign_followup(reading: Reading, topics: list[str], previous: dict[str, Any
     """
     facts: dict[str, Any] = {}
     drivers = [DRIVING_FACTS[t][0] for t in topics if t in DRIVING_FACTS and t != "hq_establishment"]
+    drivers.sort(key=lambda f: f not in (previous or {}))  # the figure the owner gave before is the one corrected
     amounts = reading.extraction.unassigned
     figures = reading.extraction.figures
     if amounts and drivers:

@@ -79,9 +79,12 @@ _WIDTH_TABLE.update({0xFF41 + i: ord("a") + i for i in range(26)})
 _WIDTH_TABLE.update({ord("．"): ".", ord("％"): "%", ord("＄"): "$", ord("＝"): "=", ord("萬"): "万", ord("億"): "亿"})
 
 
+_W_FOR_WAN = re.compile(r"(?<=\d)[wW](?![A-Za-z])")
+
+
 def prepare(text: str) -> str:
-    """Same length as ``text``: spans stay valid."""
-    return text.translate(_WIDTH_TABLE)
+    """Same length as ``text``: spans stay valid. "235w" is how owners type 235万."""
+    return _W_FOR_WAN.sub("万", text.translate(_WIDTH_TABLE))
 
 
 # --------------------------------------------------------------------------------------------------

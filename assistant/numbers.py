@@ -66,6 +66,7 @@ _CUES: list[tuple[str, str]] = [
     (r"交易额|成交额|成交|交易量|交易|卖了|卖出|销售额|营业额|流水|GMV|transactions?|turnover|sales", "sales"),
     (r"月租金|每月租金|月租|房租每月|monthly\s+rent|rent\s+per\s+month", "month_rent"),
     (r"年租金|每年租金|租金|房租|租了|租用办公|租(?:个|间|套)?(?:办公|写字楼)|\brent(?:ing|ed|s)?|leas(?:e|ing|ed)", "rent"),
+    (r"首付|定金|订金|按揭|月供|down\s+payment|deposit", "part_payment"),
     (r"购买|购房|购置|买了|买下|买|总价|房价|bought|buy(?:ing)?|purchas(?:e|ed|ing)", "purchase"),
     (r"地方经济发展贡献|贡献|纳税|缴税|税收|contribut\w*", "contribution"),
     (r"项目投资|投资|投入|投了|项目投|砸了|invest(?:ment|ed)?", "investment"),
@@ -453,6 +454,8 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         if kind is None:
             out.unassigned.append(amount)
             continue
+        if kind == "part_payment":
+            continue  # "首付75万": part of a price, never the price
         if kind == "claim":
             last_kind, last_ordinal = "claim", ordinal
             continue  # "能拿200万吗", "补贴最高100万元": what the owner hopes or quotes, not a fact
