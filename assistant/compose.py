@@ -208,6 +208,8 @@ class Composer(MoneyAnswers):
     def _asks_like_before(self, turn: TurnContext) -> bool:
         """"那乡村旅游那块呢" after "农产品这块哪个部门牵头": the same who/when question about a new subject."""
         before = turn.state.last_text
+        if turn.frame is not None and turn.frame.ask not in ("other", "who", "when"):
+            return False  # "它要培育好多个市场主体": a new kind of question about the same subject
         if not before or not FOLLOWUP_CUE.search(turn.text) or len(turn.text) > 24 or turn.reading.extraction.amounts:
             return False
         if not (LEAD_CUE.search(before) or RESP_CUE.search(before) or DEADLINE_CUE.search(before)):

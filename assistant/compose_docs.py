@@ -38,7 +38,9 @@ from assistant.intent import (
 
 
 _COUNTED = re.compile(r"\d+\s*(?:家|个)以上")
+_COUNTED_PHRASE = re.compile(r"[^，。；、“”]{0,24}?\d+\s*(?:家|个)(?:以上)?")
 _POINTS_BACK = re.compile(r"这项|该项|这个|这条|那项|那条|这一项|它|\bthis\b|\bit\b", re.IGNORECASE)
+_ALL_TASKS = re.compile(r"都|各|全部|所有|每(?:一)?项|整个|文件|\ball\b|\beach\b|\bevery\b", re.IGNORECASE)
 
 
 class DocumentAnswers(Quoter):
@@ -78,7 +80,10 @@ class DocumentAnswers(Quoter):
         lang, text = turn.lang, turn.text
         targets = [t for t in self._targets_or_focus(turn) if t not in ("文件信息",)]
         wants_deadline = bool(DEADLINE_CUE.search(text))
-        if wants_deadline and not self._lexical_targets(turn) and not (turn.state.focus and FOLLOWUP_CUE.search(text)):
+        # "要求哪年哪月搞完" right after "农产品那块谁牵头": a short question with no subject of its own asks
+        # about the subject just answered; "各项任务都什么时候完成" asks about all of them
+        continues = FOLLOWUP_CUE.search(text) or (len(text) <= 12 and not _ALL_TASKS.search(text))
+        if wants_deadline and not self._lexical_targets(turn) and not (turn.state.focus and continues):
             return self._deadline_overview(turn, draft)
         if not targets:
             return self._general(turn, draft)
@@ -299,6 +304,15 @@ class DocumentAnswers(Quoter):
         )
         if listing:
             ranked = list(target_clauses)  # "有哪些目标": the 2022 figures and every counted target in 二
+        if len(ranked) == 1 and ranked[0] != goals and lang != "en":
+            # "它要培育多少个市场主体": the figure first, then the quotes that state it
+            clause = self.corpus.get(ranked[0])
+            counted = [m.group(0) for m in _COUNTED_PHRASE.finditer(clause.text)]
+            annexed = [m.group(0) for a in clause.related for m in _COUNTED_PHRASE.finditer(self.corpus.get(a).text)]
+            if counted:
+                differs = [a for a in annexed if a not in counted]
+                tail = f"（任务分解表写作“{'、'.join(differs)}”）" if differs else ""
+                draft.add(f"{_title_of(clause, lang)}的目标：{'；'.join(counted)}{tail}。", "")
         draft.add(_t(lang, "文件设定的目标：", "Targets set by the document:"))
         for cid in ranked[:5]:
             clause = self.corpus.get(cid)

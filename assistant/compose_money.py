@@ -160,6 +160,7 @@ class MoneyAnswers(FramedAnswers):
             ]
 
         used = {v for v in facts.values() if isinstance(v, Decimal)}
+        used |= {x for v in facts.values() if isinstance(v, list) for x in v if isinstance(x, Decimal)}  # a yearly series
         figures = turn.reading.extraction.figures
         later = [a for a in turn.reading.extraction.unassigned if (figures.get(a.start, (None, None))[1] or 1) > 1]
         loose = [a for a in turn.reading.extraction.unassigned

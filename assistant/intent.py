@@ -67,7 +67,7 @@ _INJECTION_SENTENCE = _rx(
 )
 # Markers that make one clause an instruction.
 _INJECTION_CLAUSE = _rx(
-    r"忽略|无视|忘掉|忘记|不要管|别管|不用管|你现在是|现在你是|你是(?!谁|否)|假设你是|假如你是|假装|扮演|充当"
+    r"忽略|无视|忘掉|忘记|不要管|别管|不用管|你现在是|现在你是|你是(?!谁|否|不是|什么|哪|机器人|真人|人工|(?i:ai|bot|robot))|假设你是|假如你是|假装|扮演|充当"
     r"|说成|写成|当成|从现在起|从现在开始|从今以后|重新回答|按.{0,12}回答|开头回答|(?:以|用)“[^”]*”开头"
     r"|你(?:上次|刚才|之前|前面)(?:说|讲|回答)|直接批|批给我|在回答(?:里|中)写|输出.{0,8}(?:提示|指令|规则|原文)"
     r"|(?:补贴|金额|额度|奖励|扶持).{0,8}(?:乘以|翻倍|加倍)|(?:乘以|翻倍|加倍).{0,4}$"
@@ -145,7 +145,7 @@ def out_of_scope_reason(text: str) -> str | None:
 # --------------------------------------------------------------------------------------------------
 
 _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("self_built_platform", _rx(r"自建|首年(?:网上)?交易额|网上交易额|自己(?:搭|建|做|开发)的?(?:电商|网上)?(?:平台|商城|网站|APP|小程序)|(?:平台|商城|网站|APP|小程序)(?:是)?(?:我们)?自己(?:开发|搭建|建|做|搭)的|自有(?:电商)?(?:平台|商城)|自己建平台|自主搭建|self[-\s]?built|(?:its|our|their|my)\s+own\s+(?:e-?commerce\s+)?platform|built\s+(?:its|our|their)\s+own")),
+    ("self_built_platform", _rx(r"自建|首年(?:网上)?交易额|网上交易额|自己(?:搭|建|做|开发)的?(?:电商|网上)?(?:平台|商城|网站|APP|小程序)|(?:平台|商城|网站|APP|小程序)(?:是)?(?:我们)?自己(?:开发|搭建|建|做|搭)的|自有(?:电商)?(?:平台|商城)|自己建平台|搭(?:了|个|建|起)?(?:一个|个)?(?:电商|网上|线上)?(?:平台|商城)|自主搭建|self[-\s]?built|(?:its|our|their|my)\s+own\s+(?:e-?commerce\s+)?platform|built\s+(?:its|our|their)\s+own")),
     ("cross_border", _rx(r"跨境|cross[-\s]?border")),
     ("hq_office_purchase", _rx(r"购房|买(?:了|下)?(?:个|一[套栋层间])?(?:办公|写字|房|楼)|买办|购买办公|购置|(?:bought|buy(?:ing)?|purchas\w*)\s+(?:an?\s+|the\s+)?office|purchase\s+subsid")),
     ("hq_office_rent", _rx(r"租(?:金|房|了|个|办公|写字楼|赁办公|期)|租用办公|房租|\brent|leas(?:e|ing)")),
@@ -205,9 +205,9 @@ def topics_in(text: str, facts: dict[str, Any] | None = None) -> list[str]:
 # Cues
 # --------------------------------------------------------------------------------------------------
 
-LEAD_CUE = _rx(r"牵头|谁负责|角色|分工|职责|who\s+(?:is\s+)?responsible|who\s+(?:handles|manages|runs)|哪个(?:单位|部门)|哪些部门|归谁管|谁管|找哪个部门|找谁|主管部门|负责部门|负责单位|which\s+(?:department|bureau|unit|agency|office)|who\s+leads|\bleads?\b|in\s+charge")
+LEAD_CUE = _rx(r"牵(?:的|个)?头|谁负责|角色|分工|职责|who\s+(?:is\s+)?responsible|who\s+(?:handles|manages|runs)|哪个(?:单位|部门)|哪些部门|归谁管|谁管|找哪个部门|找谁|主管部门|负责部门|负责单位|which\s+(?:department|bureau|unit|agency|office)|who\s+leads|\bleads?\b|in\s+charge")
 RESP_CUE = _rx(r"责任单位|配合单位|参与单位|协同单位|配合(?:它|的)|还有(?:哪些|哪几个|什么)(?:单位|部门)|还有谁|responsible\s+units?|which\s+units|departments\s+involved")
-DEADLINE_CUE = _rx(r"(?:搞|做|弄|干)完|完工|完成时间|完成时限|完成期限|by\s+when|be\s+(?:finished|done)|finish(?:ed)?\s+by|complete(?:d)?\s+by|when\s+(?:is|are|should|must)\b.{0,50}\b(?:finish|complet|done|due)|(?:什么|啥|哪)(?:个)?(?:时候|时间|年)(?:之?前)?(?:要)?完成|何时完成|截止(?:时间|日期)|deadline|due\s+date|completion|be\s+completed")
+DEADLINE_CUE = _rx(r"(?:搞|做|弄|干)完|哪年哪月|完工|完成时间|完成时限|完成期限|by\s+when|be\s+(?:finished|done)|finish(?:ed)?\s+by|complete(?:d)?\s+by|when\s+(?:is|are|should|must)\b.{0,50}\b(?:finish|complet|done|due)|(?:什么|啥|哪)(?:个)?(?:时候|时间|年)(?:之?前)?(?:要)?完成|何时完成|截止(?:时间|日期)|deadline|due\s+date|completion|be\s+completed")
 UNIT_TASK_CUE = _rx(r"干(?:嘛|什么|啥)|做(?:什么|啥)|什么作用|管什么|负责什么|牵头(?:了|的)?(?:哪|什么|啥|几|多少)|(?:哪|什么|啥|几)(?:项|些|个)?(?:工作|任务|事)|(?:任务|工作|事项)(?:有|是)?(?:哪些|哪几|什么)|哪几项|哪些项|是哪几|有哪几|leads?\s+(?:which|what)|负责(?:哪|什么|啥)|参与(?:了|的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?")
 _SOURCES = r"(?:附件|任务分解表|分解表|附表|annex|task\s+table)"
 DISCREPANCY_CUE = _rx(

@@ -217,6 +217,31 @@ def test_contribution_series_continued_in_a_followup(pa) -> None:
     assert r.calculation is not None and str(r.calculation.total_yuan) == "2100000"
 
 
+def test_a_counted_target_followup_stays_on_the_task_and_leads_with_the_figure(pa) -> None:
+    r = ask(pa, "培育电子商务市场主体那项归哪个部门牵头", "它要培育几家龙头企业")
+    assert "1家以上" in first_line(r) and "牵头单位" not in first_line(r)
+    assert "二(一)2" in cited(r)
+
+
+def test_a_short_deadline_followup_is_about_the_task_just_answered(pa) -> None:
+    r = ask(pa, "农产品电商是谁牵的头", "啥时候要干完")
+    assert cited(r) == {"附件-6"} and "2022年12月" in r.answer
+    r = ask(pa, "农产品电商是谁牵的头", "文件里各项任务都啥时候要干完")
+    assert "附件-1" in cited(r) and "附件-10" in cited(r)
+
+
+def test_building_a_mall_is_the_self_built_platform(pa) -> None:
+    r = ask(pa, "搭了个网上商城拿的扶持是哪个部门牵头")
+    assert first_line(r).startswith("**支持企业自建电子商务平台**") and "区民营经济发展局" in first_line(r)
+
+
+def test_a_corrected_series_replaces_the_flat_figure(pa) -> None:
+    r = ask(pa, "地方贡献奖励帮我估一下，每年贡献60万左右", "改一下：五年依次为30、40、50、60、70万")
+    assert r.answer_type == "calculation" and r.calculation is not None
+    assert str(r.calculation.total_yuan) == "1850000"  # 30+40+50 at 100%, 60 and 70 at 50%
+    assert "185万元" in first_line(r)
+
+
 def test_two_loose_figures_are_never_guessed(pa) -> None:
     r = ask(pa, "新设的区域总部，注册资金2000万", "还有两个数：300万和80万，能拿多少")
     assert r.calculation is None or all(str(it.amount_yuan) not in ("600000", "3000000") for it in r.calculation.items)
