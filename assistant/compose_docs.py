@@ -292,7 +292,8 @@ class DocumentAnswers(Quoter):
         goals = self._goals_clause()
         target_clauses = (goals, *self._counted_targets())
         ranked = [c for c in self._lexical_targets(turn) if c in target_clauses]
-        if _POINTS_BACK.search(turn.text) and (focus := [c for c in turn.state.focus if c in target_clauses]):
+        focused = [m for c in turn.state.focus for m in (c, *self.corpus.get(c).related)]  # a deadline answer cites the annex row
+        if _POINTS_BACK.search(turn.text) and (focus := list(dict.fromkeys(c for c in focused if c in target_clauses))):
             ranked = focus  # "它要培育多少个": the task the conversation is about
         if not ranked or (re.search(r"目标|2022|交易额|零售额|结算|打造成|年份|量化|target|goal", turn.text, re.IGNORECASE)
                           and not _POINTS_BACK.search(turn.text)):

@@ -288,7 +288,10 @@ class MoneyAnswers(FramedAnswers):
         book = load_policies()
         for t in topics:
             item = known.item(t)
-            drivers = set(DRIVING_FACTS.get(t, ()))
+            # a missing figure leaves the verdict open unless any stated value would pay (rent, price):
+            # "线上一年卖1.3亿" without the registered capital is 可能, not 能
+            gating = {c.fact for c in book.policy(t).conditions if c.test != "positive"}
+            drivers = set(DRIVING_FACTS.get(t, ())) - gating
             open_conditions = [f for f in item.missing_facts if f not in drivers]
             rule = book.text(t, "rule", lang) if "rule" in book.policy(t).texts else ""  # type: ignore[arg-type]
             title = POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t]

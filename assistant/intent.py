@@ -220,7 +220,7 @@ TABLE_STRUCTURE_CUE = _rx(r"(?:任务分解表|分解表|附件|task\s+table|ann
 SECTION_CUE = _rx(r"(总体要求|主要任务|支持政策|保障措施)(?:.{0,6})(?:有哪些|是什么|包括|有什么|有几|哪几)")
 VALIDITY_CUE = _rx(r"有效期|还有效|是否有效|仍然有效|到期|失效|废止|过期|还能用|还适用|还执行|还管用|管用不|还算数|还在执行|(?:今年|现在|明年)还(?:能|可以)(?:申请|申报|享受)|still\s+(?:valid|in\s+force|apply)|expire|valid\s+until")
 APPLY_CUE = _rx(r"怎么申请|如何申请|申请流程|申请材料|申报|去哪(?:里)?申请|找谁申请|办理流程|how\s+(?:do|can)\s+(?:we|I)\s+apply|how\s+to\s+apply|application\s+process")
-TARGET_CUE = _rx(r"目标|多少家|几家|多少个|几个|好多家|培育.{0,8}(?:多少|几)|要达到|达到多少|搞到多少|要搞到|突破多少|量化|年份节点|打造成|targets?|goals?|reach\w*\s+by|by\s+2022|到2022年|plan\s+to\s+(?:cultivate|foster|develop|build)|how\s+many\b.{0,40}\b(?:cultivate|foster)")
+TARGET_CUE = _rx(r"目标|多少家|几家|多少个|几个|好多家|好多个|培育.{0,8}(?:多少|几|好多)|要达到|达到多少|搞到多少|要搞到|突破多少|量化|年份节点|打造成|targets?|goals?|reach\w*\s+by|by\s+2022|到2022年|plan\s+to\s+(?:cultivate|foster|develop|build)|how\s+many\b.{0,40}\b(?:cultivate|foster)")
 META_CUE = _rx(
     r"文号|文件号|北碚府发|几号文|印发|发文(?:机关|单位)?|成文|主送|下发(?:给|到)|发给(?:哪些|谁)|哪(?:天|一天)(?:发|印|出)|"
     r"(?:什么|啥)时候(?:发|印|出台)|发布(?:时间|日期)|哪个单位(?:发|印)|落款|\bissued\b|document\s+number|issuing|publish\w*|which\s+(?:body|authority|government|department)\s+(?:issued|published|wrote)"

@@ -226,6 +226,8 @@ def test_a_counted_target_followup_stays_on_the_task_and_leads_with_the_figure(p
 def test_a_short_deadline_followup_is_about_the_task_just_answered(pa) -> None:
     r = ask(pa, "农产品电商是谁牵的头", "啥时候要干完")
     assert cited(r) == {"附件-6"} and "2022年12月" in r.answer
+    r = ask(pa, "农产品电商是谁牵的头", "啥时候要干完", "它要培育几个市场主体")
+    assert "30个以上" in first_line(r) and "二(三)1" in cited(r)
     r = ask(pa, "农产品电商是谁牵的头", "文件里各项任务都啥时候要干完")
     assert "附件-1" in cited(r) and "附件-10" in cited(r)
 
@@ -354,3 +356,21 @@ def test_rows_counted_by_deadline(pa) -> None:
 def test_a_yes_no_followup_uses_the_figures_already_given(pa) -> None:
     r = ask(pa, "我们自建商城头一年网上交易额8800万", "那第三年做到4亿了，能申请不")
     assert first_line(r).startswith("不能") and "首年" in r.answer
+
+
+# --- verdict before the figure ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        # a threshold figure not yet given leaves the verdict open
+        ("打算在北碚开个结算中心，年线上销售额大约两亿，那笔100万的一次性扶持我们够不够", "可能"),
+        ("准备在北碚新设个营销中心，网上一年卖2亿上下，一次性产业扶持拿得到不", "可能"),
+        ("我们要搞自建电商平台，这个一次性扶持我们能不能拿到", "可能"),
+        # any rent pays: the figure only sets the amount
+        ("我们是刚在北碚设立的营销中心，租了写字楼，租房补贴有没有份", "能"),
+    ],
+)
+def test_yes_only_when_no_threshold_is_still_open(pa, text: str, verdict: str) -> None:
+    r = ask(pa, text)
+    line = first_line(r)
+    assert line.startswith(f"{verdict}：") or line.startswith(f"**{verdict}"), line
