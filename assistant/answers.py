@@ -199,8 +199,12 @@ class FramedAnswers(DocumentAnswers):
                 given.add(tuple(names))
                 conds = {c.id: c for c in pol.conditions}
 
+                by_level = getattr(pol.amount, "levels", None) or {}
+
                 def shown(name: str) -> str:
                     value = knowledge.format_quantity(params[name], lang)
+                    if name in by_level:  # "国家级电子商务示范基地30万元", not a bare list of figures
+                        return f"{by_level[name].name.get(lang)}{value}" if lang != "en" else f"{by_level[name].name.get(lang)}: {value}"
                     fact = conds[name].fact if name in conds else getattr(pol.amount, "fact", None) if name.endswith("_floor") else None
                     if fact:  # a threshold reads with what it measures: 注册资金1000万元
                         label = re.sub(r"（[^）]*）$|\s*\([^)]*\)$", "", knowledge.fact_label(fact, lang))
@@ -212,7 +216,8 @@ class FramedAnswers(DocumentAnswers):
                     award = knowledge.format_quantity(params["amount"], lang)
                     values += _t(lang, f"；达到后给予{award}", f"; meeting it pays {award}")
                 title = pol.title.get(lang)
-                quotes = [conds[n].quote for n in names if n in conds and conds[n].quote] or [getattr(pol.amount, "quote", None)]
+                quotes = [conds[n].quote for n in names if n in conds and conds[n].quote] \
+                    or [by_level[n].quote for n in names if n in by_level] or [getattr(pol.amount, "quote", None)]
                 cid = next((c for c in reversed(pol.clauses) if quotes[0] and quotes[0] in self.corpus.get(c).text), pol.clauses[-1])
                 text = self.corpus.get(cid).text
                 spans = [(text.index(q), text.index(q) + len(q)) for q in quotes if q and q in text]

@@ -40,6 +40,7 @@ from assistant.intent import (
 _COUNTED = re.compile(r"\d+\s*(?:家|个)以上")
 _COUNTED_PHRASE = re.compile(r"[^，。；、“”]{0,24}?\d+\s*(?:家|个)(?:以上)?")
 _POINTS_BACK = re.compile(r"这项|该项|这个|这条|那项|那条|这一项|它|\bthis\b|\bit\b", re.IGNORECASE)
+_TASK_WORD = re.compile(r"任务|事项|\d+项|各项|每项|tasks?\b|rows?\b", re.IGNORECASE)
 _ALL_TASKS = re.compile(r"都|各|全部|所有|每(?:一)?项|整个|文件|\ball\b|\beach\b|\bevery\b", re.IGNORECASE)
 
 
@@ -85,6 +86,9 @@ class DocumentAnswers(Quoter):
         continues = FOLLOWUP_CUE.search(text) or (len(text) <= 12 and not _ALL_TASKS.search(text))
         if wants_deadline and not self._lexical_targets(turn) and not (turn.state.focus and continues):
             return self._deadline_overview(turn, draft)
+        if not wants_deadline and not self._lexical_targets(turn) and not units_in(text) \
+                and _ALL_TASKS.search(text) and _TASK_WORD.search(text) and LEAD_CUE.search(text):
+            return self._lead_table(turn, draft)  # "所有任务的牵头单位", "lead units of all 13 tasks"
         if not targets:
             return self._general(turn, draft)
         deadline_only = wants_deadline and not (LEAD_CUE.search(text) or RESP_CUE.search(text))
@@ -126,6 +130,24 @@ class DocumentAnswers(Quoter):
                       f"  - Deadline (task table row {annex.clause_id}): **{annex.deadline.replace('2022年12月', 'December 2022 (2022年12月)')}**.")
         return _t(lang, f"  - 完成时间（任务分解表{annex.clause_id}）：表中为“/”，未列完成时间。",
                   f"  - Deadline (task table row {annex.clause_id}): the table shows “/”, i.e. no deadline is stated.")
+
+    def _lead_table(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
+        """Every row of the task table with its lead unit: the list first, counted by unit."""
+        lang = turn.lang
+        annex = [c for c in self.corpus.clauses if c.source == "annex"]
+        counts: dict[str, int] = {}
+        for c in annex:
+            counts[c.lead_unit or "/"] = counts.get(c.lead_unit or "/", 0) + 1
+        summary = ("、" if lang != "en" else "; ").join(
+            _t(lang, f"{u}{n}项", f"{_unit(u, lang)} {n}") for u, n in counts.items())
+        draft.add(_t(lang, f"任务分解表{len(annex)}项任务的牵头单位：{summary}。",
+                     f"Lead units of the task table's {len(annex)} rows: {summary}."), "")
+        for c in annex:
+            title = _title_of(self.corpus.get(c.related[0]), lang) if c.related else c.title
+            mark = draft.cite(c.clause_id, self._units_quote(c.clause_id) or self._quote(c.clause_id, set()))
+            draft.add(_t(lang, f"- 第{c.clause_id.split('-')[-1]}项 {title}：{c.lead_unit}{mark}",
+                         f"- Row {c.clause_id.split('-')[-1]} {title}: {_unit(c.lead_unit or '', lang)} {mark}"))
+        return "policy_answer", None
 
     def _deadline_overview(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
         """No task named: the task table's deadlines at a glance (the main text states none)."""

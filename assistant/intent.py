@@ -148,7 +148,7 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("self_built_platform", _rx(r"自建|首年(?:网上)?交易额|网上交易额|自己(?:搭|建|做|开发)的?(?:电商|网上)?(?:平台|商城|网站|APP|小程序)|(?:平台|商城|网站|APP|小程序)(?:是)?(?:我们)?自己(?:开发|搭建|建|做|搭)的|自有(?:电商)?(?:平台|商城)|自己建平台|搭(?:了|个|建|起)?(?:一个|个)?(?:电商|网上|线上)?(?:平台|商城)|自主搭建|self[-\s]?built|(?:its|our|their|my)\s+own\s+(?:e-?commerce\s+)?platform|built\s+(?:its|our|their)\s+own")),
     ("cross_border", _rx(r"跨境|cross[-\s]?border")),
     ("hq_office_purchase", _rx(r"购房|买(?:了|下)?(?:个|一[套栋层间])?(?:办公|写字|房|楼)|买办|购买办公|购置|(?:bought|buy(?:ing)?|purchas\w*)\s+(?:an?\s+|the\s+)?office|purchase\s+subsid")),
-    ("hq_office_rent", _rx(r"租(?:金|房|了|个|办公|写字楼|赁办公|期)|租用办公|房租|\brent|leas(?:e|ing)")),
+    ("hq_office_rent", _rx(r"租(?:金|房|了|个|办公|写字楼|赁办公|期)|租用办公|房租|\brent|\bleas(?:e|ed|ing)")),
     ("hq_contribution_reward", _rx(r"贡献|纳税|contribution")),
     ("hq_establishment", _rx(r"一次性产业扶持|产业扶持资金|注册资[金本]|线上年销售收入|入统|正常经营|registered\s+capital")),
     ("demo_base", _rx(r"示范基地|示范园区|孵化基地|电商楼宇|demonstration\s+(?:base|park|zone)")),

@@ -374,3 +374,18 @@ def test_yes_only_when_no_threshold_is_still_open(pa, text: str, verdict: str) -
     r = ask(pa, text)
     line = first_line(r)
     assert line.startswith(f"{verdict}：") or line.startswith(f"**{verdict}"), line
+
+
+@pytest.mark.parametrize("text", ["Please tell me in English what the demonstration base reward would pay", "what would a national demonstration base be worth, please?"])
+def test_english_words_that_contain_policy_words_do_not_name_policies(pa, text: str) -> None:
+    r = ask(pa, text)  # "please" holds "lease", "demonstration" holds "ratio": neither is the rent subsidy's rate
+    assert cited(r) == {"三(二)"}, r.answer
+    assert "CNY 300,000" in first_line(r) and "20%" not in r.answer
+
+
+@pytest.mark.parametrize("text", ["每项任务分别由哪个部门牵头？列一下", "Which unit leads each of the tasks? Please list them"])
+def test_lead_units_of_every_task_are_listed_with_their_rows(pa, text: str) -> None:
+    r = ask(pa, text)
+    assert r.answer_type == "policy_answer"
+    assert {f"附件-{i}" for i in range(1, 14)} <= cited(r)
+    assert re.search(r"13", first_line(r)) and re.search(r"区商务委|District Commerce Commission", first_line(r))
