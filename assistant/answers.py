@@ -270,13 +270,13 @@ class FramedAnswers(DocumentAnswers):
             own_words = {w for w in turn.tokens if len(w) >= 2 and w in self.corpus.get(cid).text and w not in _GENERIC_WORDS}
             prefer = "|".join(re.escape(t.called) for t in terms) or None
             quote = self._quote(cid, own_words or turn.tokens, None if own_words else prefer)
-            draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
+            draft.quoted(_title_of(self.corpus.get(cid), lang), cid, quote)
         if policies:
             draft.add("", _t(lang, "可能适用的资金政策（须满足各自条件）：", "Funding policies that may apply (each has its own conditions):"))
             for pid in policies:
                 cid = POLICY_CLAUSES[pid][-1]
                 quote = self._quote(cid, turn.tokens)
-                draft.add(f"- {_title_of(self.corpus.get(POLICY_CLAUSES[pid][0]), lang)}{draft.cite(cid, quote)}：“{quote}”")
+                draft.quoted(_title_of(self.corpus.get(POLICY_CLAUSES[pid][0]), lang), cid, quote)
         units = self._contact_units(cids, None)
         draft.add("", _t(lang, f"具体请咨询{_units(units, lang)}。", f"Please ask {_units(units, lang)}."))
         return "policy_answer", None
@@ -357,7 +357,7 @@ class FramedAnswers(DocumentAnswers):
             for cid in cids:
                 clause = self.corpus.get(cid)
                 quote = self._quote(cid, turn.tokens)
-                draft.add(f"- {_title_of(clause, lang)}{draft.cite(cid, quote)}：“{quote}”")
+                draft.quoted(_title_of(clause, lang), cid, quote)
         units = self._contact_units(cids, topic)
         draft.add("", _t(lang, f"具体请咨询{_units(units, lang)}。", f"Please ask {_units(units, lang)}."))
         return "policy_answer", None
@@ -571,7 +571,7 @@ class FramedAnswers(DocumentAnswers):
             draft.add(_t(lang, f"文件没有规定“{term}”的具体定义（包括哪些、不包括哪些），条文中的表述是：",
                          f"The document does not specify a definition of “{term}” (文件没有规定); the clauses say:"))
             for cid, quote in hits[:2]:
-                draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
+                draft.quoted(_title_of(self.corpus.get(cid), lang), cid, quote)
         else:
             content = {w for w in turn.tokens if len(w) >= 2 and w not in _GENERIC_WORDS and re.search(r"[\u4e00-\u9fff]", w)}
             texts = " ".join(self.corpus.get(c).text for c in cids[:2])
@@ -581,13 +581,13 @@ class FramedAnswers(DocumentAnswers):
                 draft.add(_t(lang, "条文中的表述：", "What the clauses say:"))
                 for cid in cids[:2]:
                     quote = self._quote(cid, content or turn.tokens)
-                    draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
+                    draft.quoted(_title_of(self.corpus.get(cid), lang), cid, quote)
                 return "policy_answer", None
             what = f"“{term}”" if term else "这一概念"
             draft.add(_t(lang, f"文件没有规定{what}的定义或认定办法。最接近的条文：", f"The document does not define {what} (文件没有规定). The nearest clauses:"))
             for cid in cids[:2]:
                 quote = self._quote(cid, turn.tokens)
-                draft.add(f"- {_title_of(self.corpus.get(cid), lang)}{draft.cite(cid, quote)}：“{quote}”")
+                draft.quoted(_title_of(self.corpus.get(cid), lang), cid, quote)
         units = self._contact_units(cids, None)
         draft.add("", _t(lang, f"具体认定请咨询{_units(units, lang)}。", f"For how it is applied, ask {_units(units, lang)}."))
         return "policy_answer", None

@@ -292,7 +292,7 @@ class Composer(MoneyAnswers):
                     continue
                 shown[c] = quote
                 title = _title_of(self.corpus.get(c), lang)
-                draft.add(f"- **{title}**{draft.cite(c, quote)}：“{quote}”")
+                draft.quoted(f"**{title}**", c, quote)
         leads = list(dict.fromkeys(self.corpus.get(c).lead_unit for c in chosen if self.corpus.get(c).lead_unit))
         if leads:
             draft.add("", _t(lang, f"牵头单位：{_units(leads, lang)}（办理或咨询请联系）。", f"Lead unit to contact: {_units(leads, lang)}."))

@@ -346,7 +346,7 @@ class DocumentAnswers(Quoter):
             else:
                 quote = self._quote(cid, turn.tokens, r"\d+(?:家|个)")
             title = _title_of(clause, lang)
-            draft.add(f"- **{title}**{draft.cite(cid, quote)}：“{quote}”")
+            draft.quoted(f"**{title}**", cid, quote)
             for a in clause.related:
                 annex_quote = self._quote(a, turn.tokens, r"\d+(?:家|个)")
                 if annex_quote not in quote:

@@ -154,6 +154,10 @@ class Draft:
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
 
+    def quoted(self, title: str, clause_id: str, quote: str) -> None:
+        """One bullet "- title【id】：“quote”": the shown quote and the recorded citation come from one value."""
+        self.add(f"- {title}{self.cite(clause_id, quote)}：“{quote}”")
+
     def response(self, answer_type: str, notices: list[str], calculation: CalculationResult | None = None) -> ChatResponse:
         lines = [with_english_figures(line) for line in self.lines] if self.lang == "en" else self.lines
         answer = "\n".join(lines).strip()

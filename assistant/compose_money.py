@@ -478,7 +478,7 @@ class MoneyAnswers(FramedAnswers):
                     continue
                 seen.add((cid, quote))
                 title = POLICY_TITLES_EN[t] if turn.lang == "en" else POLICY_TITLES[t]
-                draft.add(f"- {title}{draft.cite(cid, quote)}：“{quote}”")
+                draft.quoted(title, cid, quote)
 
     def _clarify_which(self, turn: TurnContext, draft: Draft, overview: bool = False) -> tuple[str, None]:
         """No policy named: list the funding policies with their rule sentences (and ask, unless this is
@@ -492,10 +492,10 @@ class MoneyAnswers(FramedAnswers):
             cid = POLICY_CLAUSES[t][-1]
             quote = self._quote(cid, set(), RULE_SENTENCE[t])
             title = POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t]
-            draft.add(f"- {title}{draft.cite(cid, quote)}：“{quote}”")
+            draft.quoted(title, cid, quote)
         talent = POLICY_CLAUSES["talent"][0]
         quote = self._quote(talent, set(), RULE_SENTENCE["talent"])
-        draft.add(f"- {POLICY_TITLES_EN['talent'] if lang == 'en' else POLICY_TITLES['talent']}{draft.cite(talent, quote)}：“{quote}”")
+        draft.quoted(POLICY_TITLES_EN['talent'] if lang == 'en' else POLICY_TITLES['talent'], talent, quote)
         zh, en = default_phrasing().situation_example
         draft.add("", _t(lang, f"请说明企业情况（{zh}），我来测算。", f"Tell me your situation ({en}) and I will estimate it."))
         return ("policy_answer" if overview else "clarification"), None

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.calculator import POLICY_CLAUSES, POLICY_IDS
-from assistant.numbers import Extraction, extract, parse_numeral
+from assistant.numbers import Extraction, extract, not_retail, parse_numeral
 from assistant.phrasing import default_phrasing
 
 if TYPE_CHECKING:
@@ -464,7 +464,7 @@ def assign_followup(reading: Reading, topics: list[str], previous: dict[str, Any
         amount = amounts[-1]
         period, ordinal = info[-1]
         if field_name == "cross_border_retail_usd":
-            if _NOT_RETAIL.search(reading.text) and not _RETAIL.search(reading.text):
+            if not_retail(reading.text):
                 return facts  # B2B volume is not 零售交易额
             field_name = "cross_border_retail_usd" if amount.currency == "USD" else "cross_border_retail_cny"
         if field_name.startswith("demo_"):
@@ -485,8 +485,6 @@ def assign_followup(reading: Reading, topics: list[str], previous: dict[str, Any
 
 
 _IN_ORDER = _rx(r"分别|依次|逐年|各年|respectively|in\s+order|years?\s+(?:one|1)\s+(?:to|through)")
-_NOT_RETAIL = _rx(r"B2B|批发|一般贸易|大宗|to\s*B\b")
-_RETAIL = _rx(r"零售|B2C|retail")
 # The answer to "月租金还是年租金？": a period word, not a duration ("三年都在这租" is the lease, not the period).
 _SAYS_MONTH = _rx(r"月租|每个?月|按月|月付|一个月|月的|月交|monthly|per\s+month|a\s+month|every\s+month")
 _SAYS_YEAR = _rx(r"年租|每年|按年|年付|一年的?|年的|年交|annual|yearly|per\s+(?:year|annum)|a\s+year|every\s+year")

@@ -316,6 +316,12 @@ _THRESHOLD_ASKED = re.compile(
 _THRESHOLD_QUESTION = re.compile(r"够不够|到没到|达没达到|过没过|那条线|这条线", re.IGNORECASE)
 _NOT_RETAIL = re.compile(r"B2B|批发|一般贸易|大宗|to\s*B\b", re.IGNORECASE)
 _RETAIL = re.compile(r"零售|B2C|retail", re.IGNORECASE)
+
+
+def not_retail(text: str) -> bool:
+    """B2B or wholesale volume with no retail part named: not the 零售交易额 the cross-border rule counts."""
+    return bool(_NOT_RETAIL.search(text)) and not _RETAIL.search(text)
+
 _HOW_COUNTED = re.compile(r"还算|算不算|算吗|怎么算|如何算|从.{0,15}算|还是.{0,12}算|起算|是指|指什么|什么意思|怎么认定|如何认定|怎么理解|how\s+is\b.{0,30}\b(?:counted|measured|defined)", re.IGNORECASE)
 _SERIES_MARK = re.compile(r"每年|年均|连续|前\s*[\d一二两三四五]\s*年|各年|\d\s*年(?:都|均)|per\s+year|a\s+year|annual|each\s+year|every\s+year", re.IGNORECASE)
 _PERSONAL = re.compile(r"我|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
@@ -489,7 +495,7 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         if name in _PERIOD_FIELDS and _ONE_MONTH.search(head):
             out.unclear.append((name, "monthly", amount.raw, amount.value))  # one month's figure: 12 × it is a guess
             continue
-        if name in ("cross_border_retail_usd", "cross_border_retail_cny") and _NOT_RETAIL.search(text) and not _RETAIL.search(text):
+        if name in ("cross_border_retail_usd", "cross_border_retail_cny") and not_retail(text):
             out.unclear.append((name, "not_retail", amount.raw, amount.value))  # B2B is not 零售 (三(五))
             continue
         if name == "office_annual_rent_yuan" and period is None and kind == "rent":
