@@ -229,6 +229,11 @@ class Composer(MoneyAnswers):
         A turn computes when it states a figure or condition of a policy whose driving figure is known
         by now: "首年交易额3亿", a follow-up "那5亿呢", or "那项目投资只有50万呢" after a figure.
         """
+        if turn.money is None:
+            turn.money = self._work_out_money_request(turn)
+        return turn.money  # type: ignore[no-any-return]
+
+    def _work_out_money_request(self, turn: TurnContext) -> tuple[list[str], dict[str, Any], bool]:
         reading, state = turn.reading, turn.state
         topics = [t for t in select_topics(reading, state) if t in MONETARY_POLICIES]
         # A loose figure goes to the policy under discussion only when that policy is unambiguous: a real

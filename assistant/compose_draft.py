@@ -192,6 +192,7 @@ class TurnContext:
     hits: list[Any]
     tokens: set[str]
     frame: Any = None  # assistant.reading.Frame, once read
+    money: Any = None  # Composer._money_request's answer, once worked out (the frame and the dispatch both ask)
 
     @property
     def lang(self) -> str:
