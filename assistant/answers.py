@@ -13,9 +13,18 @@ from typing import Any
 
 from assistant import knowledge
 from assistant.calculator import POLICY_CLAUSES, POLICY_TITLES
-from assistant.compose_draft import POLICY_TITLES_EN
-from assistant.compose_draft import AWARD_NOUN, CONTACT, Draft, TurnContext, _t, _title_of, _unit, _units
 from assistant.compose_docs import DocumentAnswers
+from assistant.compose_draft import (
+    AWARD_NOUN,
+    CONTACT,
+    POLICY_TITLES_EN,
+    Draft,
+    TurnContext,
+    _t,
+    _title_of,
+    _unit,
+    _units,
+)
 from assistant.corpus import Clause
 from assistant.intent import DEADLINE_CUE, explicit_clause_ids, rank_clauses, units_in
 from assistant.lexicon import Lexicon, Unspecified
@@ -25,24 +34,43 @@ from assistant.reading import OWN_STATEMENT, Frame
 
 __all__ = ["FramedAnswers"]
 
-_PART_NUMBER = re.compile(r"第\s*([一二三四1-4])\s*(?:部分|大部分|章|大项|大块)|part\s+(one|two|three|four|[1-4])\b", re.IGNORECASE)
+_PART_NUMBER = re.compile(
+    r"第\s*([一二三四1-4])\s*(?:部分|大部分|章|大项|大块)|part\s+(one|two|three|four|[1-4])\b", re.IGNORECASE
+)
 _PART_WORDS = {"1": "一", "2": "二", "3": "三", "4": "四", "one": "一", "two": "二", "three": "三", "four": "四"}
 _HEADINGS = re.compile(r"总体要求|主要任务|支持政策|扶持政策|保障措施")
 _ANNEX_WORDS = re.compile(r"任务分解表|分解表|附件|附表|task\s+table|annex", re.IGNORECASE)
 _LEAD_ONLY = re.compile(r"牵头|lead", re.IGNORECASE)
 _PART_ONLY = re.compile(r"责任单位|配合|参与|协助|take\s+part|responsible\s+unit|involved", re.IGNORECASE)
-_LEADS = re.compile(r"牵头(?:单位|部门)|牵头的(?:单位|部门)|当牵头|lead\s+units?|units?\s+(?:that\s+)?leads?", re.IGNORECASE)
+_LEADS = re.compile(
+    r"牵头(?:单位|部门)|牵头的(?:单位|部门)|当牵头|lead\s+units?|units?\s+(?:that\s+)?leads?", re.IGNORECASE
+)
 _ASPECTS = re.compile(r"方面|大项|大块|几类|几个板块|areas|aspects", re.IGNORECASE)
-_WHAT_FOR_US = re.compile(r"有(?:啥子?|什么|哪些)(?:鼓励|支持|政策|扶持|说法|好处)|(?:鼓励|支持)(?:什么|啥)|what\s+(?:support|help)\s+is\s+there", re.IGNORECASE)
-_WHICH_KINDS = re.compile(r"包括哪些|哪些类型|哪几类|有哪些(?:机构|类型|企业)|what\s+kinds?\s+of|which\s+types?", re.IGNORECASE)
-_ABOUT_PART = re.compile(r"部分|这块|那块|这一块|方面|讲了|讲的|讲什么|讲啥|概括|总结|内容|说了(?:什么|啥)", re.IGNORECASE)
-_LATER_YEAR = re.compile(r"第\s*(?P<n>[\d一二两三四五六七八九十]{1,3})\s*(?:个)?年(?:度)?(?=.{0,12}(?:还|继续|再|能|可以|接着))|(?:year|yr)\s+(?P<n2>\d)\b")
+_WHAT_FOR_US = re.compile(
+    r"有(?:啥子?|什么|哪些)(?:鼓励|支持|政策|扶持|说法|好处)|(?:鼓励|支持)(?:什么|啥)|what\s+(?:support|help)\s+is\s+there",
+    re.IGNORECASE,
+)
+_WHICH_KINDS = re.compile(
+    r"包括哪些|哪些类型|哪几类|有哪些(?:机构|类型|企业)|what\s+kinds?\s+of|which\s+types?", re.IGNORECASE
+)
+_ABOUT_PART = re.compile(
+    r"部分|这块|那块|这一块|方面|讲了|讲的|讲什么|讲啥|概括|总结|内容|说了(?:什么|啥)", re.IGNORECASE
+)
+_LATER_YEAR = re.compile(
+    r"第\s*(?P<n>[\d一二两三四五六七八九十]{1,3})\s*(?:个)?年(?:度)?(?=.{0,12}(?:还|继续|再|能|可以|接着))|(?:year|yr)\s+(?P<n2>\d)\b"
+)
 _LEVEL_FACTS = {"demo_base_level", "demo_enterprise_level"}
 _STATUS_FACTS = {"new_hq_type", "registered_in_beibei", "local_legal_entity", "sales_in_statistics"}
-_MONEY_ASKED = re.compile(r"补贴|补助|补(?!充)|报销|奖励|扶持(?:资金|标准)|资金|奖金|发钱|给钱|给多少|多少钱|好多钱|给好多|几多钱|subsid|grant|reward|funding|money", re.IGNORECASE)
+_MONEY_ASKED = re.compile(
+    r"补贴|补助|补(?!充)|报销|奖励|扶持(?:资金|标准)|资金|奖金|发钱|给钱|给多少|多少钱|好多钱|给好多|几多钱|subsid|grant|reward|funding|money",
+    re.IGNORECASE,
+)
 _OWN_CASE = re.compile(r"我|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
 _GENERIC_WORDS = {"电商", "电子商务", "企业", "政策", "文件", "支持", "发展", "北碚", "我们", "网上"}
-_ABOUT_US = re.compile(r"沾边|有关|相关|提到|说法|咋个说|怎么说|有没有.{0,4}(?:政策|说法|支持)|跟我|对我们|适用|apply\s+to|relevant", re.IGNORECASE)
+_ABOUT_US = re.compile(
+    r"沾边|有关|相关|提到|说法|咋个说|怎么说|有没有.{0,4}(?:政策|说法|支持)|跟我|对我们|适用|apply\s+to|relevant",
+    re.IGNORECASE,
+)
 _NOT_LEAD = re.compile(r"不是牵头|非牵头|不牵头|没有牵头|not\s+(?:the\s+)?lead", re.IGNORECASE)
 _NOT_PART = re.compile(r"不是责任单位|非责任单位|not\s+(?:a\s+)?responsible", re.IGNORECASE)
 _DEFINED = re.compile(
@@ -85,8 +113,12 @@ class FramedAnswers(DocumentAnswers):
             return self._relation(turn, draft)
         if frame.ask == "section" and (answer := self._part(turn, draft)):
             return answer
-        if frame.ask in ("other", "section") and _ABOUT_PART.search(turn.text) and self._group_named(turn.text) \
-                and (answer := self._part(turn, draft)):
+        if (
+            frame.ask in ("other", "section")
+            and _ABOUT_PART.search(turn.text)
+            and self._group_named(turn.text)
+            and (answer := self._part(turn, draft))
+        ):
             return answer  # "农村电商那部分讲了啥": a second-level heading
         if frame.ask == "count" and (answer := self._count(turn, draft)):
             return answer
@@ -94,17 +126,23 @@ class FramedAnswers(DocumentAnswers):
             return answer
         if frame.ask in ("other", "amount", "eligibility", "when") and (answer := self._beyond_term(turn, draft)):
             return answer
-        if frame.ask in ("other", "amount", "eligibility", "count", "when") and (answer := self._parameter(turn, draft)):
+        if frame.ask in ("other", "amount", "eligibility", "count", "when") and (
+            answer := self._parameter(turn, draft)
+        ):
             return answer
-        if frame.ask in ("other", "amount", "eligibility", "match", "definition") and (answer := self._talent(turn, draft)):
+        if frame.ask in ("other", "amount", "eligibility", "match", "definition") and (
+            answer := self._talent(turn, draft)
+        ):
             return answer
-        if frame.ask in ("other", "amount", "eligibility", "match", "count") and (answer := self._business(frame, turn, draft)):
+        if frame.ask in ("other", "amount", "eligibility", "match", "count") and (
+            answer := self._business(frame, turn, draft)
+        ):
             return answer
         return None
 
     # --- the talent policy (non-monetary) ----------------------------------------------------------
     def _talent(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
-        """"引进的技术总监孩子上学有照顾吗": 可能, on two conditions the document states, with the preferences
+        """ "引进的技术总监孩子上学有照顾吗": 可能, on two conditions the document states, with the preferences
         named in the answer's language; who counts as 高层次人才 is Chongqing's rules, not this document."""
         topics = [t for t in turn.reading.topics if t in POLICY_CLAUSES]
         if topics != ["talent"]:
@@ -115,17 +153,32 @@ class FramedAnswers(DocumentAnswers):
         cid = next((c for c in pol.clauses if pol.amount.quote in self.corpus.get(c).text), pol.clauses[0])
         quote = self._quote(cid, turn.tokens, re.escape(pol.amount.quote))
         basis = book.text("talent", "basis", lang)
-        draft.add(_t(lang, f"可能（须同时满足两点：企业设立了所列机构，且该人员属于高层次人才）：{basis}{draft.cite(cid, quote)}。",
-                     f"Possibly (if both hold: the firm has set up one of the listed centres, and the person counts as high-level talent): {basis} {draft.cite(cid, quote)}."))
+        draft.add(
+            _t(
+                lang,
+                f"可能（须同时满足两点：企业设立了所列机构，且该人员属于高层次人才）：{basis}{draft.cite(cid, quote)}。",
+                f"Possibly (if both hold: the firm has set up one of the listed centres, and the person counts as high-level talent): {basis} {draft.cite(cid, quote)}.",
+            )
+        )
         draft.add(_t(lang, f"条文原文：“{quote}”", f"The clause reads: “{quote}”"))
-        draft.add("", *[f"- {n}" for n in book.notes("talent", lang, "always")] if any(n.when == "always" for n in pol.notes) else [])
-        draft.add(_t(lang, f"这是非资金类政策；谁算高层次人才按重庆市规定认定，请咨询{_units([pol.lead_unit], lang)}。",
-                     f"This policy carries no money; who counts as high-level talent is decided under Chongqing's rules. Ask {_units([pol.lead_unit], lang)}."))
+        draft.add(
+            "",
+            *[f"- {n}" for n in book.notes("talent", lang, "always")]
+            if any(n.when == "always" for n in pol.notes)
+            else [],
+        )
+        draft.add(
+            _t(
+                lang,
+                f"这是非资金类政策；谁算高层次人才按重庆市规定认定，请咨询{_units([pol.lead_unit], lang)}。",
+                f"This policy carries no money; who counts as high-level talent is decided under Chongqing's rules. Ask {_units([pol.lead_unit], lang)}.",
+            )
+        )
         return "policy_answer", None
 
     # --- a year past a subsidy's term ---------------------------------------------------------------
     def _beyond_term(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
-        """"租房补贴拿满3年了，第4年还能拿吗": 不能, the term is in policies.yaml; nothing is computed."""
+        """ "租房补贴拿满3年了，第4年还能拿吗": 不能, the term is in policies.yaml; nothing is computed."""
         m = _LATER_YEAR.search(turn.text)
         topics = [t for t in turn.reading.topics if t in POLICY_CLAUSES]
         if not m or len(topics) != 1:
@@ -142,21 +195,35 @@ class FramedAnswers(DocumentAnswers):
         lang = turn.lang
         title = pol.title.get(lang)
         quote_text = getattr(pol.amount, "quote", "") or ""
-        cid = next((c for c in reversed(pol.clauses) if quote_text and quote_text in self.corpus.get(c).text), pol.clauses[-1])
+        cid = next(
+            (c for c in reversed(pol.clauses) if quote_text and quote_text in self.corpus.get(c).text), pol.clauses[-1]
+        )
         quote = self._quote(cid, turn.tokens, re.escape(quote_text) if quote_text else None)
         shown = knowledge.format_quantity(limit, lang)
         if limit.unit != "year":  # a count of years (前3年 + 后2年 = 5)
             years = format(limit.value.normalize(), "f")
             shown = f"{years}年" if lang != "en" else f"{years} years"
-        draft.add(_t(lang, f"不能：{title}的期限为{shown}，第{year}年不在期限内{draft.cite(cid, quote)}。",
-                     f"No: {title} runs for {shown}; year {year} is outside it {draft.cite(cid, quote)}."))
+        draft.add(
+            _t(
+                lang,
+                f"不能：{title}的期限为{shown}，第{year}年不在期限内{draft.cite(cid, quote)}。",
+                f"No: {title} runs for {shown}; year {year} is outside it {draft.cite(cid, quote)}.",
+            )
+        )
         draft.add(_t(lang, f"条文原文：“{quote}”", f"The clause reads: “{quote}”"))
-        draft.add("", _t(lang, f"如有特殊情况请咨询{_units([pol.lead_unit], lang)}。", f"For special cases ask {_units([pol.lead_unit], lang)}."))
+        draft.add(
+            "",
+            _t(
+                lang,
+                f"如有特殊情况请咨询{_units([pol.lead_unit], lang)}。",
+                f"For special cases ask {_units([pol.lead_unit], lang)}.",
+            ),
+        )
         return "policy_answer", None
 
     # --- one figure of a subsidy -------------------------------------------------------------------
     def _parameter(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
-        """"租房补贴补几年", "What is the maximum purchase subsidy?": the figure first, from policies.yaml,
+        """ "租房补贴补几年", "What is the maximum purchase subsidy?": the figure first, from policies.yaml,
         then the rule's own sentence. Only for a question that states no figure of its own (those compute)."""
         topics = [t for t in turn.reading.topics if t in POLICY_CLAUSES and t != "talent"]
         if not topics or turn.reading.extraction.unassigned or set(turn.reading.facts) - _STATUS_FACTS - _LEVEL_FACTS:
@@ -168,7 +235,10 @@ class FramedAnswers(DocumentAnswers):
             return None
         draft.add(*lines)
         units = list(dict.fromkeys(knowledge.policy(p).lead_unit for p in topics))
-        draft.add("", _t(turn.lang, f"办理请咨询{_units(units, turn.lang)}。", f"To apply, contact {_units(units, turn.lang)}."))
+        draft.add(
+            "",
+            _t(turn.lang, f"办理请咨询{_units(units, turn.lang)}。", f"To apply, contact {_units(units, turn.lang)}."),
+        )
         return "policy_answer", None
 
     def _parameter_lines(self, turn: TurnContext, draft: Draft, topics: list[str]) -> list[str]:
@@ -204,8 +274,18 @@ class FramedAnswers(DocumentAnswers):
                 def shown(name: str) -> str:
                     value = knowledge.format_quantity(params[name], lang)
                     if name in by_level:  # "国家级电子商务示范基地30万元", not a bare list of figures
-                        return f"{by_level[name].name.get(lang)}{value}" if lang != "en" else f"{by_level[name].name.get(lang)}: {value}"
-                    fact = conds[name].fact if name in conds else getattr(pol.amount, "fact", None) if name.endswith("_floor") else None
+                        return (
+                            f"{by_level[name].name.get(lang)}{value}"
+                            if lang != "en"
+                            else f"{by_level[name].name.get(lang)}: {value}"
+                        )
+                    fact = (
+                        conds[name].fact
+                        if name in conds
+                        else getattr(pol.amount, "fact", None)
+                        if name.endswith("_floor")
+                        else None
+                    )
                     if fact:  # a threshold reads with what it measures: 注册资金1000万元
                         label = re.sub(r"（[^）]*）$|\s*\([^)]*\)$", "", knowledge.fact_label(fact, lang))
                         return f"{label}{value}" if lang != "en" else f"{label} {value}"
@@ -216,23 +296,38 @@ class FramedAnswers(DocumentAnswers):
                     award = knowledge.format_quantity(params["amount"], lang)
                     values += _t(lang, f"；达到后给予{award}", f"; meeting it pays {award}")
                 title = pol.title.get(lang)
-                quotes = [conds[n].quote for n in names if n in conds and conds[n].quote] \
-                    or [by_level[n].quote for n in names if n in by_level] or [getattr(pol.amount, "quote", None)]
-                cid = next((c for c in reversed(pol.clauses) if quotes[0] and quotes[0] in self.corpus.get(c).text), pol.clauses[-1])
+                quotes = (
+                    [conds[n].quote for n in names if n in conds and conds[n].quote]
+                    or [by_level[n].quote for n in names if n in by_level]
+                    or [getattr(pol.amount, "quote", None)]
+                )
+                cid = next(
+                    (c for c in reversed(pol.clauses) if quotes[0] and quotes[0] in self.corpus.get(c).text),
+                    pol.clauses[-1],
+                )
                 text = self.corpus.get(cid).text
                 spans = [(text.index(q), text.index(q) + len(q)) for q in quotes if q and q in text]
-                quote = text[min(a for a, _b in spans) : max(b for _a, b in spans)] if spans else self._quote(cid, turn.tokens)
+                quote = (
+                    text[min(a for a, _b in spans) : max(b for _a, b in spans)]
+                    if spans
+                    else self._quote(cid, turn.tokens)
+                )
                 mark = draft.cite(cid, quote)
-                lines.append(_t(lang, f"{title}的{parameter.zh}：{values}{mark}。", f"{title}: {parameter.en} {values} {mark}."))
+                lines.append(
+                    _t(lang, f"{title}的{parameter.zh}：{values}{mark}。", f"{title}: {parameter.en} {values} {mark}.")
+                )
                 lines.append(_t(lang, f"条文原文：“{quote}”", f"The clause reads: “{quote}”"))
         return lines
 
     # --- a kind of business, or money for a task ---------------------------------------------------
     def _business(self, frame: Frame, turn: TurnContext, draft: Draft, own: bool = False) -> tuple[str, None] | None:
-        """"我们是蔬菜合作社…有没有说法", "海外仓有补贴吗", "给每家发钱吗": what the document says about
+        """ "我们是蔬菜合作社…有没有说法", "海外仓有补贴吗", "给每家发钱吗": what the document says about
         this kind of business or task, and whether any money is attached to it."""
-        if explicit_clause_ids(turn.text, self.corpus) or turn.reading.extraction.unassigned \
-                or any(k.endswith(("_yuan", "_usd", "_cny")) for k in turn.reading.facts):
+        if (
+            explicit_clause_ids(turn.text, self.corpus)
+            or turn.reading.extraction.unassigned
+            or any(k.endswith(("_yuan", "_usd", "_cny")) for k in turn.reading.facts)
+        ):
             return None  # a clause asked by its id, or figures to compute with
         money = bool(_MONEY_ASKED.search(turn.text))
         unfunded_named = any(t.business and not t.policies for t in frame.terms)
@@ -259,20 +354,39 @@ class FramedAnswers(DocumentAnswers):
             if unfunded:  # "海外仓有没有奖励": the most specific word names something no policy pays for
                 name_zh, name_en = "、".join(t.zh for t in unfunded), ", ".join(t.en for t in unfunded)
                 cids = list(dict.fromkeys([c for t in unfunded for c in t.clauses[:1]] + cids))[:2]
-            draft.add(_t(lang, f"文件没有规定专门针对{name_zh}的资金补贴或奖励。",
-                         f"The document does not specify any subsidy or reward specifically for {name_en} (文件没有规定)."))
+            draft.add(
+                _t(
+                    lang,
+                    f"文件没有规定专门针对{name_zh}的资金补贴或奖励。",
+                    f"The document does not specify any subsidy or reward specifically for {name_en} (文件没有规定).",
+                )
+            )
         else:
             called = "、".join(dict.fromkeys(f"“{t.called}”" for t in terms))
-            draft.add(_t(lang, f"有相关规定：{name_zh}属于文件所说的{called}。" if called else f"文件中有关于{name_zh}的规定。",
-                         f"Yes: the document covers {name_en}." ))
+            draft.add(
+                _t(
+                    lang,
+                    f"有相关规定：{name_zh}属于文件所说的{called}。" if called else f"文件中有关于{name_zh}的规定。",
+                    f"Yes: the document covers {name_en}.",
+                )
+            )
         draft.add("", _t(lang, "相关条文：", "The clauses:"))
         for cid in cids:
-            own_words = {w for w in turn.tokens if len(w) >= 2 and w in self.corpus.get(cid).text and w not in _GENERIC_WORDS}
+            own_words = {
+                w for w in turn.tokens if len(w) >= 2 and w in self.corpus.get(cid).text and w not in _GENERIC_WORDS
+            }
             prefer = "|".join(re.escape(t.called) for t in terms) or None
             quote = self._quote(cid, own_words or turn.tokens, None if own_words else prefer)
             draft.quoted(_title_of(self.corpus.get(cid), lang), cid, quote)
         if policies:
-            draft.add("", _t(lang, "可能适用的资金政策（须满足各自条件）：", "Funding policies that may apply (each has its own conditions):"))
+            draft.add(
+                "",
+                _t(
+                    lang,
+                    "可能适用的资金政策（须满足各自条件）：",
+                    "Funding policies that may apply (each has its own conditions):",
+                ),
+            )
             for pid in policies:
                 cid = POLICY_CLAUSES[pid][-1]
                 quote = self._quote(cid, turn.tokens)
@@ -287,20 +401,38 @@ class FramedAnswers(DocumentAnswers):
         opening = {
             "greeting": ("您好！我是北碚电商政策助手。", "Hello! I am the Beibei e-commerce policy assistant."),
             "thanks": ("不客气！还有问题随时问我。", "You're welcome! Ask me anything else about the policy."),
-            "help": ("我是北碚电商政策助手，只依据北碚府发〔2019〕75号文件及其任务分解表回答。",
-                     "I am the Beibei e-commerce policy assistant; I answer from document 北碚府发〔2019〕75号 and its task table only."),
+            "help": (
+                "我是北碚电商政策助手，只依据北碚府发〔2019〕75号文件及其任务分解表回答。",
+                "I am the Beibei e-commerce policy assistant; I answer from document 北碚府发〔2019〕75号 and its task table only.",
+            ),
         }[kind]
         draft.add(_t(lang, *opening))
         draft.add("", _t(lang, "我可以帮您：", "I can:"))
-        draft.add(*[
-            _t(lang, "- 测算补贴金额：总部引进（一次性扶持、租房/购房补贴、贡献奖励）、示范基地/示范企业奖励、自建平台、跨境电商；",
-               "- estimate subsidy amounts: headquarters support (one-time, rent, purchase, contribution), demonstration rewards, self-built platforms, cross-border e-commerce;"),
-            _t(lang, "- 判断您的企业可能符合哪些政策、还缺什么条件；", "- tell you which policies your business may meet and what is still missing;"),
-            _t(lang, "- 查询条文原文、牵头单位和责任单位、完成时间和发展目标。", "- quote the clauses, the lead and responsible units, deadlines and targets."),
-        ])
+        draft.add(
+            *[
+                _t(
+                    lang,
+                    "- 测算补贴金额：总部引进（一次性扶持、租房/购房补贴、贡献奖励）、示范基地/示范企业奖励、自建平台、跨境电商；",
+                    "- estimate subsidy amounts: headquarters support (one-time, rent, purchase, contribution), demonstration rewards, self-built platforms, cross-border e-commerce;",
+                ),
+                _t(
+                    lang,
+                    "- 判断您的企业可能符合哪些政策、还缺什么条件；",
+                    "- tell you which policies your business may meet and what is still missing;",
+                ),
+                _t(
+                    lang,
+                    "- 查询条文原文、牵头单位和责任单位、完成时间和发展目标。",
+                    "- quote the clauses, the lead and responsible units, deadlines and targets.",
+                ),
+            ]
+        )
         examples = default_phrasing().example_questions
         shown = examples["en"][:1] if lang == "en" else examples["zh"][:2]
-        draft.add("", _t(lang, "例如：" + "".join(f"“{q}”" for q in shown), "For example: " + " ".join(f"“{q}”" for q in shown)))
+        draft.add(
+            "",
+            _t(lang, "例如：" + "".join(f"“{q}”" for q in shown), "For example: " + " ".join(f"“{q}”" for q in shown)),
+        )
         return "policy_answer", None
 
     # --- what the document does not say ------------------------------------------------------------
@@ -348,8 +480,11 @@ class FramedAnswers(DocumentAnswers):
             what_zh, what_en = f"对{subject}的要求", f"any requirement on “{subject}”"
         draft.add(_t(lang, f"文件没有规定{what_zh}。", f"The document does not specify {what_en} (文件没有规定)."))
         if topic.id == "payment":  # what the clause does say: a one-time award, or a yearly one
-            said = [(POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t], AWARD_NOUN[t][lang == "en"])
-                    for t in turn.reading.topics if t in AWARD_NOUN]
+            said = [
+                (POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t], AWARD_NOUN[t][lang == "en"])
+                for t in turn.reading.topics
+                if t in AWARD_NOUN
+            ]
             for title, noun in said:
                 draft.add(_t(lang, f"条文只写明{title}是“{noun}”。", f"The clause only says {title} is a {noun}."))
         if cids:
@@ -370,11 +505,22 @@ class FramedAnswers(DocumentAnswers):
         basis = m.group(0) if m else ""
         quote = self._quote("前言", turn.tokens, re.escape(basis) if basis else None)
         if basis:
-            draft.add(_t(lang, f"本文件是北碚区根据{basis}文件要求制定的实施意见{draft.cite('前言', quote)}。",
-                         f"This document is Beibei District's implementing opinion, issued under {basis} {draft.cite('前言', quote)}."))
+            draft.add(
+                _t(
+                    lang,
+                    f"本文件是北碚区根据{basis}文件要求制定的实施意见{draft.cite('前言', quote)}。",
+                    f"This document is Beibei District's implementing opinion, issued under {basis} {draft.cite('前言', quote)}.",
+                )
+            )
         draft.add(_t(lang, f"前言原文：“{quote}”", f"The preamble reads: “{quote}”"))
-        draft.add("", _t(lang, f"文件没有规定它与市级政策在适用上的其他关系（如能否同时享受市级扶持），请咨询{CONTACT}。",
-                         "The document does not specify how it combines with municipal support (文件没有规定); ask the District Commerce Commission (区商务委)."))
+        draft.add(
+            "",
+            _t(
+                lang,
+                f"文件没有规定它与市级政策在适用上的其他关系（如能否同时享受市级扶持），请咨询{CONTACT}。",
+                "The document does not specify how it combines with municipal support (文件没有规定); ask the District Commerce Commission (区商务委).",
+            ),
+        )
         return "policy_answer", None
 
     # --- parts and counts --------------------------------------------------------------------------
@@ -406,11 +552,13 @@ class FramedAnswers(DocumentAnswers):
         return groups
 
     def _group_named(self, text: str) -> str | None:
-        """"农村电商那部分" names （三）创新发展农村电子商务: its core (4+ characters) is in the question."""
+        """ "农村电商那部分" names （三）创新发展农村电子商务: its core (4+ characters) is in the question."""
         question = text.replace("电子商务", "电商")
         best, best_len = None, 0
         for heading in self._groups():
-            core = re.sub(r"^（[一二三四五六七八九十]+）|^(?:大力|加快|创新|提高|壮大|深化|推动)+(?:发展)?", "", heading).replace("电子商务", "电商")
+            core = re.sub(
+                r"^（[一二三四五六七八九十]+）|^(?:大力|加快|创新|提高|壮大|深化|推动)+(?:发展)?", "", heading
+            ).replace("电子商务", "电商")
             for length in range(len(core), 3, -1):
                 if any(core[i : i + length] in question for i in range(len(core) - length + 1)):
                     if length > best_len:
@@ -437,7 +585,13 @@ class FramedAnswers(DocumentAnswers):
                 return self._annex_overview(turn, draft)
             return self._structure(turn, draft)
         clauses = self._parts()[part]
-        draft.add(_t(lang, f"这一部分是“{part}”，共{len(clauses)}条：", f"That part is “{part}”, with {len(clauses)} clauses:"))
+        draft.add(
+            _t(
+                lang,
+                f"这一部分是“{part}”，共{len(clauses)}条：",
+                f"That part is “{part}”, with {len(clauses)} clauses:",
+            )
+        )
         for c in clauses:
             quote = self._quote(c.clause_id, turn.tokens)
             draft.add(f"- {c.clause_id} **{_title_of(c, lang)}**{draft.cite(c.clause_id, quote)}：“{quote}”")
@@ -448,8 +602,13 @@ class FramedAnswers(DocumentAnswers):
         parts = self._parts()
         annex = [c for c in self.corpus.clauses if c.source == "annex"]
         names = "、".join(parts)
-        draft.add(_t(lang, f"正文共{len(parts)}部分：{names}；另附任务分解表（共{len(annex)}项）。",
-                     f"The main text has {len(parts)} parts ({names}), plus a task table with {len(annex)} rows."))
+        draft.add(
+            _t(
+                lang,
+                f"正文共{len(parts)}部分：{names}；另附任务分解表（共{len(annex)}项）。",
+                f"The main text has {len(parts)} parts ({names}), plus a task table with {len(annex)} rows.",
+            )
+        )
         for part, clauses in parts.items():
             first = clauses[0]
             quote = self._quote(first.clause_id, turn.tokens)
@@ -461,16 +620,26 @@ class FramedAnswers(DocumentAnswers):
         lang = turn.lang
         annex = [c for c in self.corpus.clauses if c.source == "annex"]
         title = self.corpus.annex_title or "任务分解表"
-        draft.add(_t(lang, f"附件是{title}，共{len(annex)}项，逐项列出具体任务、任务内容、牵头单位、责任单位和完成时间。",
-                     f"The annex is the task table ({title}): {len(annex)} rows, each with the task, its content, the lead unit, the responsible units and the deadline."))
+        draft.add(
+            _t(
+                lang,
+                f"附件是{title}，共{len(annex)}项，逐项列出具体任务、任务内容、牵头单位、责任单位和完成时间。",
+                f"The annex is the task table ({title}): {len(annex)} rows, each with the task, its content, the lead unit, the responsible units and the deadline.",
+            )
+        )
         for c in annex:
             quote = self._quote(c.clause_id, set())
-            draft.add(_t(lang, f"- 第{c.clause_id.split('-')[1]}项 {c.title}（牵头：{c.lead_unit}）{draft.cite(c.clause_id, quote)}",
-                         f"- Row {c.clause_id.split('-')[1]} {_title_of(c, lang)} (lead: {_unit(c.lead_unit or '', lang)}) {draft.cite(c.clause_id, quote)}"))
+            draft.add(
+                _t(
+                    lang,
+                    f"- 第{c.clause_id.split('-')[1]}项 {c.title}（牵头：{c.lead_unit}）{draft.cite(c.clause_id, quote)}",
+                    f"- Row {c.clause_id.split('-')[1]} {_title_of(c, lang)} (lead: {_unit(c.lead_unit or '', lang)}) {draft.cite(c.clause_id, quote)}",
+                )
+            )
         return "policy_answer", None
 
     def _count(self, turn: TurnContext, draft: Draft) -> tuple[str, None] | None:
-        """"一共有几条支持政策", "主要任务有几项", "任务分解表多少项", "文件有几部分"."""
+        """ "一共有几条支持政策", "主要任务有几项", "任务分解表多少项", "文件有几部分"."""
         text = turn.text
         if units_in(text):
             return None  # "区商务委牵头几项任务": that unit's tasks, answered by the unit lookup
@@ -494,14 +663,20 @@ class FramedAnswers(DocumentAnswers):
         return self._part(turn, draft) if self._part_named(text) else self._part_for(turn, draft, part)
 
     def _deadline_counts(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
-        """"完成时间是2022年12月的一共几项": the task table's rows counted by deadline."""
+        """ "完成时间是2022年12月的一共几项": the task table's rows counted by deadline."""
         lang = turn.lang
         rows: dict[str, list[Clause]] = {}
         for c in self.corpus.clauses:
             if c.source == "annex":
                 rows.setdefault(c.deadline or "/", []).append(c)
-        parts = [_t(lang, f"完成时间为{d}的共{len(cl)}项" if d != "/" else f"未列完成时间（“/”）的共{len(cl)}项",
-                    f"{len(cl)} rows due {d}" if d != "/" else f"{len(cl)} rows with no deadline (“/”)") for d, cl in rows.items()]
+        parts = [
+            _t(
+                lang,
+                f"完成时间为{d}的共{len(cl)}项" if d != "/" else f"未列完成时间（“/”）的共{len(cl)}项",
+                f"{len(cl)} rows due {d}" if d != "/" else f"{len(cl)} rows with no deadline (“/”)",
+            )
+            for d, cl in rows.items()
+        ]
         draft.add(_t(lang, "任务分解表中，" + "；".join(parts) + "。", "In the task table: " + "; ".join(parts) + "."))
         for d, clauses in rows.items():
             marks = "".join(draft.cite(c.clause_id, self._quote(c.clause_id, set())) for c in clauses)
@@ -510,7 +685,7 @@ class FramedAnswers(DocumentAnswers):
         return "policy_answer", None
 
     def _lead_units(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
-        """"当牵头单位的部门一共有几个": every distinct lead unit, with the tasks each leads."""
+        """ "当牵头单位的部门一共有几个": every distinct lead unit, with the tasks each leads."""
         lang = turn.lang
         leads: dict[str, list[Clause]] = {}
         for c in self.corpus.clauses:
@@ -519,18 +694,27 @@ class FramedAnswers(DocumentAnswers):
         names = ("、" if lang != "en" else "; ").join(_unit(u, lang) for u in leads)
         draft.add(_t(lang, f"文件中的牵头单位共{len(leads)}个：{names}。", f"{len(leads)} units lead tasks: {names}."))
         for unit, clauses in leads.items():
-            marks = "".join(draft.cite(c.clause_id, self._units_quote(c.clause_id) or self._quote(c.clause_id, set())) for c in clauses)
+            marks = "".join(
+                draft.cite(c.clause_id, self._units_quote(c.clause_id) or self._quote(c.clause_id, set()))
+                for c in clauses
+            )
             titles = ("、" if lang != "en" else "; ").join(_title_of(c, lang) for c in clauses)
             draft.add(f"- {_unit(unit, lang)}{_t(lang, '：', ': ')}{titles}{marks}")
         return "policy_answer", None
 
     def _aspects(self, turn: TurnContext, draft: Draft, part: str) -> tuple[str, None]:
-        """"主要任务分了几个方面": the second-level headings of a part."""
+        """ "主要任务分了几个方面": the second-level headings of a part."""
         lang = turn.lang
         groups = {h: cl for h, cl in self._groups().items() if cl and _part_of(cl[0]) == part}
         if not groups:
             return self._part_for(turn, draft, part)
-        draft.add(_t(lang, f"“{part}”分{len(groups)}个方面：{'、'.join(groups)}。", f"Part “{part}” has {len(groups)} areas: {'; '.join(groups)}."))
+        draft.add(
+            _t(
+                lang,
+                f"“{part}”分{len(groups)}个方面：{'、'.join(groups)}。",
+                f"Part “{part}” has {len(groups)} areas: {'; '.join(groups)}.",
+            )
+        )
         for heading, clauses in groups.items():
             marks = "".join(draft.cite(c.clause_id, self._quote(c.clause_id, set())) for c in clauses)
             draft.add(f"- {heading}{_t(lang, '：', ': ')}{'、'.join(_title_of(c, lang) for c in clauses)}{marks}")
@@ -568,12 +752,19 @@ class FramedAnswers(DocumentAnswers):
             return None
         if hits:
             cids = list(dict.fromkeys(c for c, _q in hits))
-            draft.add(_t(lang, f"文件没有规定“{term}”的具体定义（包括哪些、不包括哪些），条文中的表述是：",
-                         f"The document does not specify a definition of “{term}” (文件没有规定); the clauses say:"))
+            draft.add(
+                _t(
+                    lang,
+                    f"文件没有规定“{term}”的具体定义（包括哪些、不包括哪些），条文中的表述是：",
+                    f"The document does not specify a definition of “{term}” (文件没有规定); the clauses say:",
+                )
+            )
             for cid, quote in hits[:2]:
                 draft.quoted(_title_of(self.corpus.get(cid), lang), cid, quote)
         else:
-            content = {w for w in turn.tokens if len(w) >= 2 and w not in _GENERIC_WORDS and re.search(r"[\u4e00-\u9fff]", w)}
+            content = {
+                w for w in turn.tokens if len(w) >= 2 and w not in _GENERIC_WORDS and re.search(r"[\u4e00-\u9fff]", w)
+            }
             texts = " ".join(self.corpus.get(c).text for c in cids[:2])
             listed = _WHICH_KINDS.search(turn.text)
             if (content and all(w in texts for w in content)) or listed:
@@ -584,12 +775,20 @@ class FramedAnswers(DocumentAnswers):
                     draft.quoted(_title_of(self.corpus.get(cid), lang), cid, quote)
                 return "policy_answer", None
             what = f"“{term}”" if term else "这一概念"
-            draft.add(_t(lang, f"文件没有规定{what}的定义或认定办法。最接近的条文：", f"The document does not define {what} (文件没有规定). The nearest clauses:"))
+            draft.add(
+                _t(
+                    lang,
+                    f"文件没有规定{what}的定义或认定办法。最接近的条文：",
+                    f"The document does not define {what} (文件没有规定). The nearest clauses:",
+                )
+            )
             for cid in cids[:2]:
                 quote = self._quote(cid, turn.tokens)
                 draft.quoted(_title_of(self.corpus.get(cid), lang), cid, quote)
         units = self._contact_units(cids, None)
-        draft.add("", _t(lang, f"具体认定请咨询{_units(units, lang)}。", f"For how it is applied, ask {_units(units, lang)}."))
+        draft.add(
+            "", _t(lang, f"具体认定请咨询{_units(units, lang)}。", f"For how it is applied, ask {_units(units, lang)}.")
+        )
         return "policy_answer", None
 
     # --- a unit's tasks ----------------------------------------------------------------------------
@@ -613,7 +812,13 @@ class FramedAnswers(DocumentAnswers):
                 for c in clauses:
                     marks = draft.cite(c.clause_id, self._units_quote(c.clause_id) or self._quote(c.clause_id, set()))
                     marks += "".join(draft.cite(a, self._units_quote(a) or self._quote(a, set())) for a in c.related)
-                    draft.add(_t(lang, f"- {zh}：{c.clause_id} {_title_of(c, lang)}{marks}", f"- {en}: {c.clause_id} {_title_of(c, lang)} {marks}"))
+                    draft.add(
+                        _t(
+                            lang,
+                            f"- {zh}：{c.clause_id} {_title_of(c, lang)}{marks}",
+                            f"- {en}: {c.clause_id} {_title_of(c, lang)} {marks}",
+                        )
+                    )
                 if not clauses:
                     draft.add(_t(lang, f"- {zh}：无（文件没有安排该单位{zh}的任务）。", f"- {en}: none."))
             if lead_only and not leads and parts:  # "区供销联社牵头了什么": none, but here is its part

@@ -109,8 +109,9 @@ class PolicyAssistant:
     def history(self, session_id: str, user_id: str | None = None) -> list[Turn]:
         return self.store.turns(session_id, user_id)
 
-    def feedback(self, session_id: str, turn: int, rating: str, comment: str | None = None,
-                 user_id: str | None = None) -> None:
+    def feedback(
+        self, session_id: str, turn: int, rating: str, comment: str | None = None, user_id: str | None = None
+    ) -> None:
         self.store.add_feedback(session_id, user_id, turn, rating, comment)
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:

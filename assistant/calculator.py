@@ -69,14 +69,45 @@ from assistant.profile import (
 )
 
 __all__ = [  # unchanged names other modules import, now derived from policies.yaml
-    "VALIDITY_NOTICE", "VALIDITY_NOTICE_EN", "INCLUSIVE_BOUNDARY_NOTE", "HQ_THRESHOLD_AMBIGUITY_NOTE", "STACKING_NOTE",
-    "POLICY_IDS", "POLICY_TITLES", "POLICY_TITLES_EN", "POLICY_CLAUSES", "POLICY_FACTS", "POLICY_UNITS",
-    "FACT_LABELS", "FACT_LABELS_EN", "STATUS_LABELS", "HQ_MIN_CAPITAL", "HQ_MIN_ONLINE_SALES", "HQ_MIN_YEARS",
-    "PLATFORM_MIN_INVESTMENT", "HqType", "RecognitionLevel", "Status", "PolicyId", "EnterpriseProfile",
-    "CalculationItem", "CalculationResult", "calculate", "relevant_items", "parse_profile", "canonical_amount",
-    "format_usd", "format_yuan", "render_table",
+    "VALIDITY_NOTICE",
+    "VALIDITY_NOTICE_EN",
+    "INCLUSIVE_BOUNDARY_NOTE",
+    "HQ_THRESHOLD_AMBIGUITY_NOTE",
+    "STACKING_NOTE",
+    "POLICY_IDS",
+    "POLICY_TITLES",
+    "POLICY_TITLES_EN",
+    "POLICY_CLAUSES",
+    "POLICY_FACTS",
+    "POLICY_UNITS",
+    "FACT_LABELS",
+    "FACT_LABELS_EN",
+    "STATUS_LABELS",
+    "HQ_MIN_CAPITAL",
+    "HQ_MIN_ONLINE_SALES",
+    "HQ_MIN_YEARS",
+    "PLATFORM_MIN_INVESTMENT",
+    "HqType",
+    "RecognitionLevel",
+    "Status",
+    "PolicyId",
+    "EnterpriseProfile",
+    "CalculationItem",
+    "CalculationResult",
+    "calculate",
+    "relevant_items",
+    "parse_profile",
+    "canonical_amount",
+    "format_usd",
+    "format_yuan",
+    "render_table",
     # the primitives
-    "Capped", "fixed_amount", "percent_with_cap", "yearly_percent_with_cap", "tier_index", "yearly_schedule",
+    "Capped",
+    "fixed_amount",
+    "percent_with_cap",
+    "yearly_percent_with_cap",
+    "tier_index",
+    "yearly_schedule",
 ]
 
 _BOOK = load_policies()
@@ -95,7 +126,9 @@ POLICY_IDS: tuple[str, ...] = _BOOK.ids()
 POLICY_TITLES: dict[str, str] = {p.id: p.title.zh for p in _BOOK.policies}
 POLICY_TITLES_EN: dict[str, str] = {p.id: p.title.en for p in _BOOK.policies}
 POLICY_CLAUSES: dict[str, list[str]] = {p.id: list(p.clauses) for p in _BOOK.policies}
-POLICY_UNITS: dict[str, tuple[str, list[str]]] = {p.id: (p.lead_unit, list(p.responsible_units)) for p in _BOOK.policies}
+POLICY_UNITS: dict[str, tuple[str, list[str]]] = {
+    p.id: (p.lead_unit, list(p.responsible_units)) for p in _BOOK.policies
+}
 # The profile facts each policy reads, gates first; an item is "touched" when the profile states one of them.
 POLICY_FACTS: dict[str, tuple[str, ...]] = {p.id: tuple(p.facts) for p in _BOOK.policies}
 FACT_LABELS: dict[str, str] = {name: _BOOK.fact_label(name, "zh") for name in _BOOK.facts}
@@ -216,7 +249,11 @@ class _Check:
 
     def stated(self) -> dict[str, str]:
         """Every stated fact of this policy, formatted, plus the HQ type's name: the basis templates' inputs."""
-        out = {f: _fact_value(f, getattr(self.p, f), self.lang) for f in self.policy.facts if getattr(self.p, f) is not None}
+        out = {
+            f: _fact_value(f, getattr(self.p, f), self.lang)
+            for f in self.policy.facts
+            if getattr(self.p, f) is not None
+        }
         if self.p.new_hq_type not in (None, "none"):
             out["hq_kind"] = _BOOK.hq_type_name(self.p.new_hq_type, self.lang)  # type: ignore[arg-type]
         return out
@@ -259,10 +296,15 @@ class _Check:
                 self.condition_notes.append(self.t("both_given"))
             self.at_boundary |= usd == threshold
             if usd < threshold:
-                self.unmet.append(render(cond.unmet.get(self.lang), {
-                    "value": _fact_value(cond.fact, usd, self.lang),
-                    "threshold": _BOOK.params_text(self.policy.id, self.lang)[cond.id],
-                }))
+                self.unmet.append(
+                    render(
+                        cond.unmet.get(self.lang),
+                        {
+                            "value": _fact_value(cond.fact, usd, self.lang),
+                            "threshold": _BOOK.params_text(self.policy.id, self.lang)[cond.id],
+                        },
+                    )
+                )
             return
         if cny is None:
             self.missing.append(cond.fact)
@@ -340,18 +382,26 @@ def _apply_fixed(c: _Check, rule: FixedRule) -> CalculationItem:
     if not c.passed:
         return c.item(basis=c.t(c.rule_key, rule=c.t("rule")), upper=rule.upper_bound)
     amount = fixed_amount(rule.amount.value)
-    return c.item(amount=amount, upper=rule.upper_bound,
-                  basis=c.t(c.basis_key, **c.stated(), amount=_money(amount, c.lang)))
+    return c.item(
+        amount=amount, upper=rule.upper_bound, basis=c.t(c.basis_key, **c.stated(), amount=_money(amount, c.lang))
+    )
 
 
 def _apply_percent_with_cap(c: _Check, rule: PercentWithCapRule) -> CalculationItem:
     if not c.passed:
         return c.item(basis=c.t("rule"), upper=rule.upper_bound)
     capped = percent_with_cap(getattr(c.p, rule.fact), rule.rate.value, rule.cap.value)
-    return c.item(amount=capped.amount, upper=rule.upper_bound, basis=c.t(
-        "basis", **c.stated(), raw=_money(capped.raw, c.lang), tail=c.t(f"tail_{capped.position}"),
-        amount=_money(capped.amount, c.lang),
-    ))
+    return c.item(
+        amount=capped.amount,
+        upper=rule.upper_bound,
+        basis=c.t(
+            "basis",
+            **c.stated(),
+            raw=_money(capped.raw, c.lang),
+            tail=c.t(f"tail_{capped.position}"),
+            amount=_money(capped.amount, c.lang),
+        ),
+    )
 
 
 def _apply_yearly_percent_with_cap(c: _Check, rule: YearlyPercentWithCapRule) -> CalculationItem:
@@ -369,10 +419,19 @@ def _apply_yearly_percent_with_cap(c: _Check, rule: YearlyPercentWithCapRule) ->
     else:
         years = given
     per_year, capped = yearly_percent_with_cap(getattr(c.p, rule.fact), rule.rate.value, years, rule.cap.value)
-    return c.item(amount=capped.amount, upper=rule.upper_bound, basis=c.t(
-        "basis", **c.stated(), per_year=_money(per_year, c.lang), years=str(years), raw=_money(capped.raw, c.lang),
-        tail=c.t(f"tail_{capped.position}"), amount=_money(capped.amount, c.lang),
-    ))
+    return c.item(
+        amount=capped.amount,
+        upper=rule.upper_bound,
+        basis=c.t(
+            "basis",
+            **c.stated(),
+            per_year=_money(per_year, c.lang),
+            years=str(years),
+            raw=_money(capped.raw, c.lang),
+            tail=c.t(f"tail_{capped.position}"),
+            amount=_money(capped.amount, c.lang),
+        ),
+    )
 
 
 def _apply_yearly_schedule(c: _Check, rule: YearlyScheduleRule) -> CalculationItem:
@@ -399,8 +458,9 @@ def _apply_yearly_schedule(c: _Check, rule: YearlyScheduleRule) -> CalculationIt
         amount = sum(rewards, Decimal(0))
     if amount == 0:  # unreachable: the positive condition requires a figure > 0; kept so a rule never pays 0.
         return c.item(basis=sep.join(parts), status="not_eligible")
-    return c.item(amount=amount, upper=rule.upper_bound,
-                  basis=sep.join(parts) + sep + c.t("total", amount=_money(amount, c.lang)))
+    return c.item(
+        amount=amount, upper=rule.upper_bound, basis=sep.join(parts) + sep + c.t("total", amount=_money(amount, c.lang))
+    )
 
 
 def _apply_by_level(c: _Check, rule: ByLevelRule) -> CalculationItem:
@@ -409,8 +469,11 @@ def _apply_by_level(c: _Check, rule: ByLevelRule) -> CalculationItem:
     award = rule.levels[getattr(c.p, rule.fact)]
     c.notes += _BOOK.notes(c.policy.id, c.lang, "eligible")
     amount = fixed_amount(award.amount.value)
-    return c.item(amount=amount, upper=rule.upper_bound,
-                  basis=c.t("basis", name=award.name.get(c.lang), amount=_money(amount, c.lang)))
+    return c.item(
+        amount=amount,
+        upper=rule.upper_bound,
+        basis=c.t("basis", name=award.name.get(c.lang), amount=_money(amount, c.lang)),
+    )
 
 
 def _apply_tiers(c: _Check, rule: TiersRule) -> CalculationItem:
@@ -425,8 +488,11 @@ def _apply_tiers(c: _Check, rule: TiersRule) -> CalculationItem:
     tier = rule.tiers[index]
     amount = fixed_amount(tier.amount.value)
     label = render(tier.label.get(c.lang), _BOOK.params_text(c.policy.id, c.lang))
-    return c.item(amount=amount, upper=rule.upper_bound,
-                  basis=c.t("basis", **c.stated(), tier=label, amount=_money(amount, c.lang)))
+    return c.item(
+        amount=amount,
+        upper=rule.upper_bound,
+        basis=c.t("basis", **c.stated(), tier=label, amount=_money(amount, c.lang)),
+    )
 
 
 def _apply_non_monetary(c: _Check, rule: NonMonetaryRule) -> CalculationItem:

@@ -52,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     clauses = sub.add_parser("clauses", help="条款：list / show ID / diff")
     csub = clauses.add_subparsers(dest="clauses_command")
-    for name, fn, help_ in (("list", cmd_clauses_list, "列出全部条款"), ("diff", cmd_clauses_diff, "正文与附件的不一致之处")):
+    for name, fn, help_ in (
+        ("list", cmd_clauses_list, "列出全部条款"),
+        ("diff", cmd_clauses_diff, "正文与附件的不一致之处"),
+    ):
         c = csub.add_parser(name, help=help_)
         c.add_argument("--json", action="store_true", help="machine-readable output")
         c.set_defaults(handler=fn)
@@ -110,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- helpers ------------------------------------------------------------------------------------
 
+
 def describe_validation_error(exc) -> str:
     parts = []
     for err in exc.errors()[:3]:
@@ -138,6 +142,7 @@ def _progress(done: int, total: int) -> None:
 
 
 # --- commands -----------------------------------------------------------------------------------
+
 
 def cmd_clauses_list(args) -> int:
     corpus = _corpus()
@@ -196,7 +201,7 @@ def cmd_calc(args) -> int:
     except json.JSONDecodeError as exc:
         raise CliError(f"企业情况不是合法的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）") from None
     if not isinstance(data, dict):
-        raise CliError("企业情况应是一个 JSON 对象，例如 {\"platform_first_year_online_transactions_yuan\": 300000000}")
+        raise CliError('企业情况应是一个 JSON 对象，例如 {"platform_first_year_online_transactions_yuan": 300000000}')
     from pydantic import ValidationError
 
     try:

@@ -29,14 +29,12 @@ import re
 from dataclasses import replace
 from typing import Any
 
-
 from assistant.calculator import (
     POLICY_FACTS,
     VALIDITY_NOTICE,
     VALIDITY_NOTICE_EN,
     CalculationResult,
 )
-from assistant.compose_money import MoneyAnswers
 from assistant.compose_draft import (
     CONTACT,
     OOS_LEAD,
@@ -48,6 +46,7 @@ from assistant.compose_draft import (
     _title_of,
     _units,
 )
+from assistant.compose_money import MoneyAnswers
 from assistant.intent import (
     APPLY_CUE,
     DEADLINE_CUE,
@@ -92,9 +91,15 @@ _BROAD = re.compile(
     r"哪些|哪几|什么|怎么|如何|内容|包括|说了|说法|做什么|要做|事情|部署|措施|打算|支持些|扶持|\bwhat\b|\bhow\b|\bwhich\b",
     re.IGNORECASE,
 )
-_GENERIC = re.compile(r"电商|电子商务|政策|文件|补贴|扶持|奖励|优惠|网店|e-?commerce|polic|subsid|support", re.IGNORECASE)
-_LISTING = re.compile(r"所有|全部|列出|列一下|列举|哪些条款|条款编号|哪几条|哪些条|区别|异同|有啥不同|有什么不同|difference|compare|\ball\s+(?:the\s+)?(?:clauses|provisions)|\blist\b", re.IGNORECASE)
+_GENERIC = re.compile(
+    r"电商|电子商务|政策|文件|补贴|扶持|奖励|优惠|网店|e-?commerce|polic|subsid|support", re.IGNORECASE
+)
+_LISTING = re.compile(
+    r"所有|全部|列出|列一下|列举|哪些条款|条款编号|哪几条|哪些条|区别|异同|有啥不同|有什么不同|difference|compare|\ball\s+(?:the\s+)?(?:clauses|provisions)|\blist\b",
+    re.IGNORECASE,
+)
 _FILLER = re.compile(r"[\W_]+|不对|对吧|好的|好|嗯|哦|啊|呢|吗|那|是吗|ok|okay", re.IGNORECASE)
+
 
 class Composer(MoneyAnswers):
     """``answer(message, history)`` → ChatResponse (session_id left empty for the facade to fill)."""
@@ -144,14 +149,20 @@ class Composer(MoneyAnswers):
             reason = None  # "那30万补贴要交税吗": about the subsidy, which the document is silent on
         if reason:
             return self._out_of_scope(turn, draft, reason)
-        if frame.ask in ("section", "count") and (DISCREPANCY_CUE.search(text) or explicit_clause_ids(text, self.corpus)):
+        if frame.ask in ("section", "count") and (
+            DISCREPANCY_CUE.search(text) or explicit_clause_ids(text, self.corpus)
+        ):
             frame = replace(frame, ask="other")  # "正文和附件有什么不一致": the differences, not the annex itself
         named = [t for t in turn.reading.topics if t in MONETARY_POLICIES]
         if named and any(set(v.policies) & set(named) for v in self.lexicon.vetoes_in(text)):
             topics, facts, _figures = self._money_request(turn)  # "淘宝店算不算自建平台": 不能, before anything else
             return self._money(turn, draft, [t for t in topics if t in named] or named, facts)
         if frame.ask == "match" and not [t for t in turn.reading.topics if t in MONETARY_POLICIES][1:]:
-            if not turn.reading.facts and not turn.state.facts and (answer := self._business(frame, turn, draft, own=True)):
+            if (
+                not turn.reading.facts
+                and not turn.state.facts
+                and (answer := self._business(frame, turn, draft, own=True))
+            ):
                 return answer  # "做微商的能享受啥": what the document says about that business first
             return self._match(turn, draft)
         if planned := self._planned(frame, turn, draft):
@@ -172,7 +183,9 @@ class Composer(MoneyAnswers):
             return self._unit_tasks(turn, draft)
         # "合作社牵头成立了公司，首年成交1亿…能拿多少": a stated 牵头 is not a who-question when the amount
         # reading has more evidence
-        money_first = frame.ask in ("amount", "eligibility", "match") and frame.scores.get(frame.ask, 0) > frame.scores.get("who", 0)
+        money_first = frame.ask in ("amount", "eligibility", "match") and frame.scores.get(
+            frame.ask, 0
+        ) > frame.scores.get("who", 0)
         if not money_first and self._asks_like_before(turn):
             return self._lookup(turn, draft)
         if not money_first and (DEADLINE_CUE.search(text) or LEAD_CUE.search(text) or RESP_CUE.search(text)):
@@ -198,15 +211,18 @@ class Composer(MoneyAnswers):
         if frame.ask in ("amount", "eligibility") and not turn.reading.topics and topics and FOLLOWUP_CUE.search(text):
             return self._money(turn, draft, topics, facts)  # "那按第二年的能申请吗": the subsidy under discussion
         loose = turn.reading.extraction.unassigned  # a figure that names no policy ("我们去年卖了3个亿")
-        if not turn.reading.topics and (loose or MONEY_CUE.search(text) and PERSONAL_CUE.search(text)) \
-                and not self._lexical_targets(turn):
+        if (
+            not turn.reading.topics
+            and (loose or MONEY_CUE.search(text) and PERSONAL_CUE.search(text))
+            and not self._lexical_targets(turn)
+        ):
             if topics and FOLLOWUP_CUE.search(text):
                 return self._money(turn, draft, topics, facts)
             return self._clarify_which(turn, draft)
         return self._general(turn, draft)
 
     def _asks_like_before(self, turn: TurnContext) -> bool:
-        """"那乡村旅游那块呢" after "农产品这块哪个部门牵头": the same who/when question about a new subject."""
+        """ "那乡村旅游那块呢" after "农产品这块哪个部门牵头": the same who/when question about a new subject."""
         before = turn.state.last_text
         if turn.frame is not None and turn.frame.ask not in ("other", "who", "when"):
             return False  # "它要培育好多个市场主体": a new kind of question about the same subject
@@ -219,9 +235,16 @@ class Composer(MoneyAnswers):
     def _frame(self, turn: TurnContext) -> Frame:
         """What this turn asks, weighed against whether it states a figure the calculator can use."""
         _topics, _facts, figures = self._money_request(turn)
-        about = bool(turn.reading.topics or turn.reading.extraction.amounts or lexical_evidence(turn.text, self.corpus)
-                     or MONEY_CUE.search(turn.text) or TARGET_CUE.search(turn.text))
-        return read_frame(turn.text, self.lexicon, has_facts=figures, names_policy=bool(turn.reading.topics), about_policy=about)
+        about = bool(
+            turn.reading.topics
+            or turn.reading.extraction.amounts
+            or lexical_evidence(turn.text, self.corpus)
+            or MONEY_CUE.search(turn.text)
+            or TARGET_CUE.search(turn.text)
+        )
+        return read_frame(
+            turn.text, self.lexicon, has_facts=figures, names_policy=bool(turn.reading.topics), about_policy=about
+        )
 
     def _money_request(self, turn: TurnContext) -> tuple[list[str], dict[str, Any], bool]:
         """(policies under discussion, facts so far, whether this turn gives something to compute).
@@ -239,13 +262,21 @@ class Composer(MoneyAnswers):
         # A loose figure goes to the policy under discussion only when that policy is unambiguous: a real
         # follow-up ("那5亿呢"), or one policy named. With several (the HQ family) it would be a guess.
         single = len([t for t in topics if t != "hq_establishment"]) == 1
-        followup = assign_followup(reading, topics, state.facts) if not reading.topics or (reading.extraction.unassigned and single) else {}
+        followup = (
+            assign_followup(reading, topics, state.facts)
+            if not reading.topics or (reading.extraction.unassigned and single)
+            else {}
+        )
         own = merge_facts(merge_facts(followup, reading.facts), resolve_unclear(reading, state))
         facts = merge_facts(state.facts, own)
         touched = any(f in own for t in topics for f in (*POLICY_FACTS[t], "usd_cny_rate"))
         known = any(f in facts for t in topics for f in DRIVING_FACTS[t])
-        if own and reading.topics and set(own) <= {"demo_base_level", "demo_enterprise_level"} \
-                and not OWN_STATEMENT.search(reading.text):
+        if (
+            own
+            and reading.topics
+            and set(own) <= {"demo_base_level", "demo_enterprise_level"}
+            and not OWN_STATEMENT.search(reading.text)
+        ):
             touched = False  # "市级示范园区奖多少": what a level is worth, not this owner's case
         return topics, facts, bool(topics and touched and known)
 
@@ -260,7 +291,13 @@ class Composer(MoneyAnswers):
     def _out_of_scope(self, turn: TurnContext, draft: Draft, reason: str) -> tuple[str, None]:
         zh, en = OOS_LEAD.get(reason, OOS_LEAD["unknown"])
         if turn.lang == "en":
-            draft.add(en, "", SCOPE_EN, "", "For anything else, please contact the Beibei District Commerce Commission (区商务委).")
+            draft.add(
+                en,
+                "",
+                SCOPE_EN,
+                "",
+                "For anything else, please contact the Beibei District Commerce Commission (区商务委).",
+            )
         else:
             draft.add(zh, "", SCOPE_ZH, "", f"其他问题请咨询北碚区商务委员会（{CONTACT}）。")
         return "out_of_scope", None
@@ -283,7 +320,13 @@ class Composer(MoneyAnswers):
         chosen = [r.clause_id for r in ranked if r.score >= (0.25 if listing else 0.75) * top][: 6 if listing else 2]
         broad = _BROAD.search(turn.text)
         if listing:
-            draft.add(_t(lang, f"相关条款共{len(chosen)}条：{'、'.join(chosen)}。", f"{len(chosen)} related clauses: {', '.join(chosen)}."))
+            draft.add(
+                _t(
+                    lang,
+                    f"相关条款共{len(chosen)}条：{'、'.join(chosen)}。",
+                    f"{len(chosen)} related clauses: {', '.join(chosen)}.",
+                )
+            )
         else:
             draft.add(_t(lang, "文件中的相关规定：", "What the document says:"))
         for cid in chosen:
@@ -300,5 +343,12 @@ class Composer(MoneyAnswers):
                 draft.quoted(f"**{title}**", c, quote)
         leads = list(dict.fromkeys(self.corpus.get(c).lead_unit for c in chosen if self.corpus.get(c).lead_unit))
         if leads:
-            draft.add("", _t(lang, f"牵头单位：{_units(leads, lang)}（办理或咨询请联系）。", f"Lead unit to contact: {_units(leads, lang)}."))
+            draft.add(
+                "",
+                _t(
+                    lang,
+                    f"牵头单位：{_units(leads, lang)}（办理或咨询请联系）。",
+                    f"Lead unit to contact: {_units(leads, lang)}.",
+                ),
+            )
         return "policy_answer", None

@@ -12,11 +12,11 @@ from typing import Any
 
 from assistant.calculator import POLICY_CLAUSES
 from assistant.compose_draft import (
+    _SENTENCE,
     CONTACT,
     Draft,
     Quoter,
     TurnContext,
-    _SENTENCE,
     _t,
     _title_of,
     _unit,
@@ -35,7 +35,6 @@ from assistant.intent import (
     rank_clauses,
     units_in,
 )
-
 
 _COUNTED = re.compile(r"\d+\s*(?:家|个)以上")
 _COUNTED_PHRASE = re.compile(r"[^，。；、“”]{0,24}?\d+\s*(?:家|个)(?:以上)?")
@@ -86,8 +85,14 @@ class DocumentAnswers(Quoter):
         continues = FOLLOWUP_CUE.search(text) or (len(text) <= 12 and not _ALL_TASKS.search(text))
         if wants_deadline and not self._lexical_targets(turn) and not (turn.state.focus and continues):
             return self._deadline_overview(turn, draft)
-        if not wants_deadline and not self._lexical_targets(turn) and not units_in(text) \
-                and _ALL_TASKS.search(text) and _TASK_WORD.search(text) and LEAD_CUE.search(text):
+        if (
+            not wants_deadline
+            and not self._lexical_targets(turn)
+            and not units_in(text)
+            and _ALL_TASKS.search(text)
+            and _TASK_WORD.search(text)
+            and LEAD_CUE.search(text)
+        ):
             return self._lead_table(turn, draft)  # "所有任务的牵头单位", "lead units of all 13 tasks"
         if not targets:
             return self._general(turn, draft)
@@ -105,31 +110,55 @@ class DocumentAnswers(Quoter):
             main_mark = draft.cite(cid, units_quote or self._quote(cid, turn.tokens))
             annex_marks = "".join(draft.cite(a.clause_id, self._quote(a.clause_id, turn.tokens)) for a in annex)
             if clause.lead_unit:
-                draft.add(_t(
-                    lang,
-                    f"**{title}**{main_mark}{annex_marks}：牵头单位为**{clause.lead_unit}**；责任单位：{_units(clause.responsible_units, lang)}。",
-                    f"**{title}** {main_mark}{annex_marks}: lead unit **{_unit(clause.lead_unit, lang)}**; responsible units: {_units(clause.responsible_units, lang)}.",
-                ))
+                draft.add(
+                    _t(
+                        lang,
+                        f"**{title}**{main_mark}{annex_marks}：牵头单位为**{clause.lead_unit}**；责任单位：{_units(clause.responsible_units, lang)}。",
+                        f"**{title}** {main_mark}{annex_marks}: lead unit **{_unit(clause.lead_unit, lang)}**; responsible units: {_units(clause.responsible_units, lang)}.",
+                    )
+                )
                 for a in annex:
                     if a.responsible_units != clause.responsible_units or a.lead_unit != clause.lead_unit:
-                        draft.add(_t(lang, f"  - 任务分解表{a.clause_id}所列：牵头单位{a.lead_unit}；责任单位：{_units(a.responsible_units, lang)}。",
-                                     f"  - The task table row {a.clause_id} lists: lead {_unit(a.lead_unit or '', lang)}; responsible: {_units(a.responsible_units, lang)}."))
+                        draft.add(
+                            _t(
+                                lang,
+                                f"  - 任务分解表{a.clause_id}所列：牵头单位{a.lead_unit}；责任单位：{_units(a.responsible_units, lang)}。",
+                                f"  - The task table row {a.clause_id} lists: lead {_unit(a.lead_unit or '', lang)}; responsible: {_units(a.responsible_units, lang)}.",
+                            )
+                        )
             else:
-                draft.add(_t(lang, f"文件没有规定“{title}”的牵头单位和责任单位{main_mark}；该条属于保障措施，没有对应的任务分解表行。",
-                             f"The document does not specify lead or responsible units for “{title}” {main_mark} (文件没有规定)."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"文件没有规定“{title}”的牵头单位和责任单位{main_mark}；该条属于保障措施，没有对应的任务分解表行。",
+                        f"The document does not specify lead or responsible units for “{title}” {main_mark} (文件没有规定).",
+                    )
+                )
             for a in annex:
                 draft.add(self._deadline_line(a, lang))
             if not annex and wants_deadline:
-                draft.add(_t(lang, "  - 该条在任务分解表中没有对应的行，文件未规定完成时间。", "  - This clause has no row in the task table; no deadline is set."))
+                draft.add(
+                    _t(
+                        lang,
+                        "  - 该条在任务分解表中没有对应的行，文件未规定完成时间。",
+                        "  - This clause has no row in the task table; no deadline is set.",
+                    )
+                )
         return "policy_answer", None
 
     @staticmethod
     def _deadline_line(annex: Clause, lang: str) -> str:
         if annex.deadline:
-            return _t(lang, f"  - 完成时间（任务分解表{annex.clause_id}）：**{annex.deadline}**。",
-                      f"  - Deadline (task table row {annex.clause_id}): **{annex.deadline.replace('2022年12月', 'December 2022 (2022年12月)')}**.")
-        return _t(lang, f"  - 完成时间（任务分解表{annex.clause_id}）：表中为“/”，未列完成时间。",
-                  f"  - Deadline (task table row {annex.clause_id}): the table shows “/”, i.e. no deadline is stated.")
+            return _t(
+                lang,
+                f"  - 完成时间（任务分解表{annex.clause_id}）：**{annex.deadline}**。",
+                f"  - Deadline (task table row {annex.clause_id}): **{annex.deadline.replace('2022年12月', 'December 2022 (2022年12月)')}**.",
+            )
+        return _t(
+            lang,
+            f"  - 完成时间（任务分解表{annex.clause_id}）：表中为“/”，未列完成时间。",
+            f"  - Deadline (task table row {annex.clause_id}): the table shows “/”, i.e. no deadline is stated.",
+        )
 
     def _lead_table(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
         """Every row of the task table with its lead unit: the list first, counted by unit."""
@@ -139,14 +168,26 @@ class DocumentAnswers(Quoter):
         for c in annex:
             counts[c.lead_unit or "/"] = counts.get(c.lead_unit or "/", 0) + 1
         summary = ("、" if lang != "en" else "; ").join(
-            _t(lang, f"{u}{n}项", f"{_unit(u, lang)} {n}") for u, n in counts.items())
-        draft.add(_t(lang, f"任务分解表{len(annex)}项任务的牵头单位：{summary}。",
-                     f"Lead units of the task table's {len(annex)} rows: {summary}."), "")
+            _t(lang, f"{u}{n}项", f"{_unit(u, lang)} {n}") for u, n in counts.items()
+        )
+        draft.add(
+            _t(
+                lang,
+                f"任务分解表{len(annex)}项任务的牵头单位：{summary}。",
+                f"Lead units of the task table's {len(annex)} rows: {summary}.",
+            ),
+            "",
+        )
         for c in annex:
             title = _title_of(self.corpus.get(c.related[0]), lang) if c.related else c.title
             mark = draft.cite(c.clause_id, self._units_quote(c.clause_id) or self._quote(c.clause_id, set()))
-            draft.add(_t(lang, f"- 第{c.clause_id.split('-')[-1]}项 {title}：{c.lead_unit}{mark}",
-                         f"- Row {c.clause_id.split('-')[-1]} {title}: {_unit(c.lead_unit or '', lang)} {mark}"))
+            draft.add(
+                _t(
+                    lang,
+                    f"- 第{c.clause_id.split('-')[-1]}项 {title}：{c.lead_unit}{mark}",
+                    f"- Row {c.clause_id.split('-')[-1]} {title}: {_unit(c.lead_unit or '', lang)} {mark}",
+                )
+            )
         return "policy_answer", None
 
     def _deadline_overview(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
@@ -155,25 +196,44 @@ class DocumentAnswers(Quoter):
         annex = [c for c in self.corpus.clauses if c.source == "annex"]
         dated = [c for c in annex if c.deadline]
         undated = [c for c in annex if not c.deadline]
-        draft.add(_t(lang, "正文各条没有写完成时间；完成时间只见于任务分解表：", "The main text sets no deadlines; they appear only in the task table:"))
+        draft.add(
+            _t(
+                lang,
+                "正文各条没有写完成时间；完成时间只见于任务分解表：",
+                "The main text sets no deadlines; they appear only in the task table:",
+            )
+        )
         if dated:
             marks = "".join(draft.cite(c.clause_id, self._quote(c.clause_id, set())) for c in dated)
-            draft.add(_t(lang, f"- 第1至{len(dated)}项（主要任务）{marks}：完成时间均为**{dated[0].deadline}**。",
-                         f"- Rows 1–{len(dated)} (main tasks) {marks}: due **{dated[0].deadline}**."))
+            draft.add(
+                _t(
+                    lang,
+                    f"- 第1至{len(dated)}项（主要任务）{marks}：完成时间均为**{dated[0].deadline}**。",
+                    f"- Rows 1–{len(dated)} (main tasks) {marks}: due **{dated[0].deadline}**.",
+                )
+            )
         if undated:
             marks = "".join(draft.cite(c.clause_id, self._quote(c.clause_id, set())) for c in undated)
-            draft.add(_t(lang, f"- 第{len(dated) + 1}至{len(annex)}项（支持政策）{marks}：完成时间栏为“/”，未列完成时间。",
-                         f"- Rows {len(dated) + 1}–{len(annex)} (support policies) {marks}: the column shows “/”, no deadline."))
+            draft.add(
+                _t(
+                    lang,
+                    f"- 第{len(dated) + 1}至{len(annex)}项（支持政策）{marks}：完成时间栏为“/”，未列完成时间。",
+                    f"- Rows {len(dated) + 1}–{len(annex)} (support policies) {marks}: the column shows “/”, no deadline.",
+                )
+            )
         return "policy_answer", None
 
     def _unit_tasks(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
-        """"区供销联社负责哪项任务": every clause the unit leads or is responsible for."""
+        """ "区供销联社负责哪项任务": every clause the unit leads or is responsible for."""
         lang = turn.lang
         for unit in units_in(turn.text)[:2]:
             lead = [c for c in self.corpus.clauses if c.source == "main" and c.lead_unit == unit]
             part = [c for c in self.corpus.clauses if c.source == "main" and unit in c.responsible_units]
             draft.add(_t(lang, f"**{unit}**在本文件中：", f"**{_unit(unit, lang)}** in this document:"))
-            for label_zh, label_en, clauses in (("牵头", "leads", lead), ("作为责任单位参与", "is a responsible unit for", part)):
+            for label_zh, label_en, clauses in (
+                ("牵头", "leads", lead),
+                ("作为责任单位参与", "is a responsible unit for", part),
+            ):
                 for c in clauses:
                     marks = draft.cite(c.clause_id, self._units_quote(c.clause_id) or self._quote(c.clause_id, set()))
                     title = _title_of(c, lang)
@@ -196,7 +256,13 @@ class DocumentAnswers(Quoter):
             targets = [c for c in turn.state.focus if self.corpus.get(c).source == "main"]
         targets = [t for t in targets if t not in ("文件信息", "前言")]
         if not targets:
-            draft.add(_t(lang, "正文与任务分解表（附件）的不一致之处：", "Differences between the main text and the task table (annex):"))
+            draft.add(
+                _t(
+                    lang,
+                    "正文与任务分解表（附件）的不一致之处：",
+                    "Differences between the main text and the task table (annex):",
+                )
+            )
             for d in self.corpus.discrepancies:
                 draft.add(self._discrepancy_line(draft, d))
             return "policy_answer", None
@@ -205,29 +271,47 @@ class DocumentAnswers(Quoter):
             title = _title_of(clause, lang)
             if not clause.related:
                 mark = draft.cite(cid, self._quote(cid, turn.tokens))
-                rows = [c.clause_id for c in self.corpus.clauses if c.source == "annex" and c.related and c.related[0].startswith("三")]
-                draft.add(_t(lang, f"**{title}**{mark}：任务分解表中没有对应的行（表中“支持政策”部分只有{'、'.join(rows)}）。",
-                             f"**{title}** {mark}: the task table has no corresponding row (its support-policy rows are {', '.join(rows)})."))
+                rows = [
+                    c.clause_id
+                    for c in self.corpus.clauses
+                    if c.source == "annex" and c.related and c.related[0].startswith("三")
+                ]
+                draft.add(
+                    _t(
+                        lang,
+                        f"**{title}**{mark}：任务分解表中没有对应的行（表中“支持政策”部分只有{'、'.join(rows)}）。",
+                        f"**{title}** {mark}: the task table has no corresponding row (its support-policy rows are {', '.join(rows)}).",
+                    )
+                )
                 continue
             found = self.corpus.discrepancies_for(cid)
-            draft.add(_t(lang, f"**{title}**（正文{cid} 与 任务分解表{'、'.join(clause.related)}）：",
-                         f"**{title}** (main text {cid} vs task table {', '.join(clause.related)}):"))
+            draft.add(
+                _t(
+                    lang,
+                    f"**{title}**（正文{cid} 与 任务分解表{'、'.join(clause.related)}）：",
+                    f"**{title}** (main text {cid} vs task table {', '.join(clause.related)}):",
+                )
+            )
             if found:
                 draft.add(*[self._discrepancy_line(draft, d) for d in found])
             else:
-                marks = draft.cite(cid, self._quote(cid, turn.tokens)) + "".join(draft.cite(a, self._quote(a, turn.tokens)) for a in clause.related)
+                marks = draft.cite(cid, self._quote(cid, turn.tokens)) + "".join(
+                    draft.cite(a, self._quote(a, turn.tokens)) for a in clause.related
+                )
                 draft.add(_t(lang, f"- 两处表述一致，未发现差异{marks}。", f"- The two texts agree {marks}."))
             for a in clause.related:
                 annex = self.corpus.get(a)
                 same_lead = annex.lead_unit == clause.lead_unit
                 same_units = annex.responsible_units == clause.responsible_units
-                draft.add(_t(
-                    lang,
-                    f"- 牵头单位：正文为{clause.lead_unit}，附件为{annex.lead_unit}（{'一致' if same_lead else '不一致'}）；"
-                    f"责任单位{'相同' if same_units else ('相同但顺序不同' if set(annex.responsible_units) == set(clause.responsible_units) else '不同')}。",
-                    f"- Lead unit: main text {_unit(clause.lead_unit or '', lang)}, annex {_unit(annex.lead_unit or '', lang)} "
-                    f"({'same' if same_lead else 'different'}); responsible units are {'the same' if same_units else 'listed differently'}.",
-                ))
+                draft.add(
+                    _t(
+                        lang,
+                        f"- 牵头单位：正文为{clause.lead_unit}，附件为{annex.lead_unit}（{'一致' if same_lead else '不一致'}）；"
+                        f"责任单位{'相同' if same_units else ('相同但顺序不同' if set(annex.responsible_units) == set(clause.responsible_units) else '不同')}。",
+                        f"- Lead unit: main text {_unit(clause.lead_unit or '', lang)}, annex {_unit(annex.lead_unit or '', lang)} "
+                        f"({'same' if same_lead else 'different'}); responsible units are {'the same' if same_units else 'listed differently'}.",
+                    )
+                )
         return "policy_answer", None
 
     def _disc_quote(self, cid: str, quote: str | None) -> str:
@@ -247,8 +331,13 @@ class DocumentAnswers(Quoter):
             if c.source == "annex":
                 groups.setdefault(c.section.split(" > ")[1] if " > " in c.section else "", []).append(c)
         total = sum(len(g) for g in groups.values())
-        draft.add(_t(lang, f"任务分解表共{total}项，分为{len(groups)}组；与正文编号的对应关系：",
-                     f"The task table has {total} rows in {len(groups)} groups; how they map onto the main text:"))
+        draft.add(
+            _t(
+                lang,
+                f"任务分解表共{total}项，分为{len(groups)}组；与正文编号的对应关系：",
+                f"The task table has {total} rows in {len(groups)} groups; how they map onto the main text:",
+            )
+        )
         for group, rows in groups.items():
             mains = [self.corpus.get(r.related[0]) for r in rows if r.related]
             main_part = mains[0].section.split(" > ")[0] if mains else ""
@@ -258,11 +347,18 @@ class DocumentAnswers(Quoter):
                 for r, m in zip(rows, mains)
             )
             draft.add(f"- 任务分解表“{group}”↔ 正文“{main_part}”：{pairs}。")
-        orphans = [c for c in self.corpus.clauses if c.source == "main" and c.clause_id.startswith("三") and not c.related]
+        orphans = [
+            c for c in self.corpus.clauses if c.source == "main" and c.clause_id.startswith("三") and not c.related
+        ]
         if orphans:
             marks = "".join(draft.cite(c.clause_id, self._quote(c.clause_id, set())) for c in orphans)
-            draft.add(_t(lang, f"- 正文{'、'.join(c.clause_id for c in orphans)}{marks}在任务分解表中没有对应的行，因此表中“支持政策”的序号与正文“三、支持政策”的序号不一一对应。",
-                         f"- Main-text clauses {', '.join(c.clause_id for c in orphans)} {marks} have no rows in the table, so the numbering of the support policies (支持政策) differs."))
+            draft.add(
+                _t(
+                    lang,
+                    f"- 正文{'、'.join(c.clause_id for c in orphans)}{marks}在任务分解表中没有对应的行，因此表中“支持政策”的序号与正文“三、支持政策”的序号不一一对应。",
+                    f"- Main-text clauses {', '.join(c.clause_id for c in orphans)} {marks} have no rows in the table, so the numbering of the support policies (支持政策) differs.",
+                )
+            )
         return "policy_answer", None
 
     # --- the document's header, targets, clauses ----------------------------------------------------
@@ -288,7 +384,9 @@ class DocumentAnswers(Quoter):
         draft.add(_t(turn.lang, "本文件的基本信息：", "Document information:"))
         draft.add(*[f"- {line}" for line in lines])
         if turn.lang == "en":
-            draft.add("- (北碚府发〔2019〕75号 = document No. 75 of 2019 of the Beibei District Government, dated 5 December 2019.)")
+            draft.add(
+                "- (北碚府发〔2019〕75号 = document No. 75 of 2019 of the Beibei District Government, dated 5 December 2019.)"
+            )
         draft.add(_t(turn.lang, f"来源：{mark}", f"Source: {mark}"))
         return "policy_answer", None
 
@@ -296,7 +394,13 @@ class DocumentAnswers(Quoter):
         """The basis (渝府发〔2019〕17号) and the role of e-commerce, from the preamble."""
         cid = "前言"
         quote = self._quote(cid, turn.tokens, r"渝府发" if re.search(r"依据|根据|上级|based", turn.text) else None)
-        draft.add(_t(turn.lang, f"文件前言写道{draft.cite(cid, quote)}：“{quote}”", f"The preamble says {draft.cite(cid, quote)}: “{quote}”"))
+        draft.add(
+            _t(
+                turn.lang,
+                f"文件前言写道{draft.cite(cid, quote)}：“{quote}”",
+                f"The preamble says {draft.cite(cid, quote)}: “{quote}”",
+            )
+        )
         return "policy_answer", None
 
     def _goals_clause(self) -> str:
@@ -305,8 +409,11 @@ class DocumentAnswers(Quoter):
 
     def _counted_targets(self) -> list[str]:
         """Main clauses that set a counted target ("培育网商（微商）1000家以上")."""
-        return [c.clause_id for c in self.corpus.clauses
-                if c.source == "main" and c.clause_id != self._goals_clause() and _COUNTED.search(c.text)]
+        return [
+            c.clause_id
+            for c in self.corpus.clauses
+            if c.source == "main" and c.clause_id != self._goals_clause() and _COUNTED.search(c.text)
+        ]
 
     def _targets(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
         """The 2022 figures of 一(二) and the counted targets of 二, with the annex's wording where it differs."""
@@ -314,11 +421,15 @@ class DocumentAnswers(Quoter):
         goals = self._goals_clause()
         target_clauses = (goals, *self._counted_targets())
         ranked = [c for c in self._lexical_targets(turn) if c in target_clauses]
-        focused = [m for c in turn.state.focus for m in (c, *self.corpus.get(c).related)]  # a deadline answer cites the annex row
+        focused = [
+            m for c in turn.state.focus for m in (c, *self.corpus.get(c).related)
+        ]  # a deadline answer cites the annex row
         if _POINTS_BACK.search(turn.text) and (focus := list(dict.fromkeys(c for c in focused if c in target_clauses))):
             ranked = focus  # "它要培育多少个": the task the conversation is about
-        if not ranked or (re.search(r"目标|2022|交易额|零售额|结算|打造成|年份|量化|target|goal", turn.text, re.IGNORECASE)
-                          and not _POINTS_BACK.search(turn.text)):
+        if not ranked or (
+            re.search(r"目标|2022|交易额|零售额|结算|打造成|年份|量化|target|goal", turn.text, re.IGNORECASE)
+            and not _POINTS_BACK.search(turn.text)
+        ):
             ranked = [goals] + [c for c in ranked if c != goals]
         listing = ranked == [goals] and re.search(
             r"量化|所有|全部|各项|(?:目标|指标)(?:都)?有哪些|哪些(?:目标|指标)|all\s+(?:the\s+)?targets|quantitative|what\s+targets",
@@ -350,30 +461,57 @@ class DocumentAnswers(Quoter):
             for a in clause.related:
                 annex_quote = self._quote(a, turn.tokens, r"\d+(?:家|个)")
                 if annex_quote not in quote:
-                    draft.add(_t(lang, f"  - 任务分解表{a}写作{draft.cite(a, annex_quote)}：“{annex_quote}”",
-                                 f"  - The task table row {a} reads {draft.cite(a, annex_quote)}: “{annex_quote}”"))
+                    draft.add(
+                        _t(
+                            lang,
+                            f"  - 任务分解表{a}写作{draft.cite(a, annex_quote)}：“{annex_quote}”",
+                            f"  - The task table row {a} reads {draft.cite(a, annex_quote)}: “{annex_quote}”",
+                        )
+                    )
         return "policy_answer", None
 
     def _clause(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
-        """"三(四)说了什么", "附件11是什么": the clause in full, with its counterpart."""
+        """ "三(四)说了什么", "附件11是什么": the clause in full, with its counterpart."""
         lang = turn.lang
         for cid in explicit_clause_ids(turn.text, self.corpus)[:3]:
             clause = self.corpus.get(cid)
             quote = self._full(cid)
             title = _title_of(clause, lang)
             if clause.source == "annex":
-                draft.add(_t(lang, f"任务分解表第{cid.split('-')[1]}项“{clause.title}”{draft.cite(cid, quote)}：“{quote}”",
-                             f"Task table row {cid.split('-')[1]} “{clause.title}” {draft.cite(cid, quote)}: “{quote}”"))
-                draft.add(_t(lang, f"- 牵头单位：{clause.lead_unit}；责任单位：{_units(clause.responsible_units, lang)}。",
-                             f"- Lead unit: {_unit(clause.lead_unit or '', lang)}; responsible: {_units(clause.responsible_units, lang)}."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"任务分解表第{cid.split('-')[1]}项“{clause.title}”{draft.cite(cid, quote)}：“{quote}”",
+                        f"Task table row {cid.split('-')[1]} “{clause.title}” {draft.cite(cid, quote)}: “{quote}”",
+                    )
+                )
+                draft.add(
+                    _t(
+                        lang,
+                        f"- 牵头单位：{clause.lead_unit}；责任单位：{_units(clause.responsible_units, lang)}。",
+                        f"- Lead unit: {_unit(clause.lead_unit or '', lang)}; responsible: {_units(clause.responsible_units, lang)}.",
+                    )
+                )
                 draft.add(self._deadline_line(clause, lang).strip())
                 for m in clause.related:
-                    draft.add(_t(lang, f"- 对应正文：{m}{draft.cite(m, self._quote(m, turn.tokens))}", f"- Main text: {m} {draft.cite(m, self._quote(m, turn.tokens))}"))
+                    draft.add(
+                        _t(
+                            lang,
+                            f"- 对应正文：{m}{draft.cite(m, self._quote(m, turn.tokens))}",
+                            f"- Main text: {m} {draft.cite(m, self._quote(m, turn.tokens))}",
+                        )
+                    )
             else:
                 draft.add(f"**{cid} {title}**{draft.cite(cid, quote)}：“{quote}”")
                 for a in clause.related:
                     annex_quote = self._full(a)
-                    draft.add(_t(lang, f"- 任务分解表对应行{draft.cite(a, annex_quote)}：“{annex_quote}”", f"- Task table row {draft.cite(a, annex_quote)}: “{annex_quote}”"))
+                    draft.add(
+                        _t(
+                            lang,
+                            f"- 任务分解表对应行{draft.cite(a, annex_quote)}：“{annex_quote}”",
+                            f"- Task table row {draft.cite(a, annex_quote)}: “{annex_quote}”",
+                        )
+                    )
         return "policy_answer", None
 
     # --- validity, applying, parts of the document --------------------------------------------------
@@ -385,16 +523,38 @@ class DocumentAnswers(Quoter):
         annex = [c for c in self.corpus.clauses if c.source == "annex"]
         dated = next((c for c in annex if c.deadline), None)
         undated = next((c for c in annex if not c.deadline), None)
-        draft.add(_t(lang, "文件没有规定有效期或失效时间。文件写明的时间信息：", "The document does not specify a period of validity (文件没有规定). What it does state:"))
+        draft.add(
+            _t(
+                lang,
+                "文件没有规定有效期或失效时间。文件写明的时间信息：",
+                "The document does not specify a period of validity (文件没有规定). What it does state:",
+            )
+        )
         draft.add(f"- {date}{draft.cite('文件信息', date)}")
         if dated:
-            draft.add(_t(lang, f"- 任务分解表中主要任务的完成时间为{dated.deadline}{draft.cite(dated.clause_id, self._quote(dated.clause_id, set()))}。",
-                         f"- The main tasks in the task table were due {dated.deadline} {draft.cite(dated.clause_id, self._quote(dated.clause_id, set()))}."))
+            draft.add(
+                _t(
+                    lang,
+                    f"- 任务分解表中主要任务的完成时间为{dated.deadline}{draft.cite(dated.clause_id, self._quote(dated.clause_id, set()))}。",
+                    f"- The main tasks in the task table were due {dated.deadline} {draft.cite(dated.clause_id, self._quote(dated.clause_id, set()))}.",
+                )
+            )
         if undated:
-            draft.add(_t(lang, f"- 支持政策各项在任务分解表中未列完成时间（“/”）{draft.cite(undated.clause_id, self._quote(undated.clause_id, set()))}。",
-                         f"- The support-policy rows list no deadline (“/”) {draft.cite(undated.clause_id, self._quote(undated.clause_id, set()))}."))
-        draft.add("", _t(lang, f"该政策现在是否仍然有效、是否已被修订或替代，请向{CONTACT}确认。",
-                         "Whether the policy still applies or has been amended or replaced must be confirmed with the District Commerce Commission (区商务委)."))
+            draft.add(
+                _t(
+                    lang,
+                    f"- 支持政策各项在任务分解表中未列完成时间（“/”）{draft.cite(undated.clause_id, self._quote(undated.clause_id, set()))}。",
+                    f"- The support-policy rows list no deadline (“/”) {draft.cite(undated.clause_id, self._quote(undated.clause_id, set()))}.",
+                )
+            )
+        draft.add(
+            "",
+            _t(
+                lang,
+                f"该政策现在是否仍然有效、是否已被修订或替代，请向{CONTACT}确认。",
+                "Whether the policy still applies or has been amended or replaced must be confirmed with the District Commerce Commission (区商务委).",
+            ),
+        )
         return "policy_answer", None
 
     def _apply(self, turn: TurnContext, draft: Draft) -> tuple[str, None]:
@@ -402,8 +562,13 @@ class DocumentAnswers(Quoter):
         lang = turn.lang
         topics = [t for t in turn.reading.topics if t in POLICY_CLAUSES] or list(MONETARY_POLICIES) + ["talent"]
         mains = list(dict.fromkeys(POLICY_CLAUSES[t][0] for t in topics))
-        draft.add(_t(lang, "文件没有规定申请程序、申请材料和受理时间。各项支持政策的牵头单位如下，请向其咨询办理：",
-                     "The document sets no application procedure or documents. Ask the lead unit of the policy concerned:"))
+        draft.add(
+            _t(
+                lang,
+                "文件没有规定申请程序、申请材料和受理时间。各项支持政策的牵头单位如下，请向其咨询办理：",
+                "The document sets no application procedure or documents. Ask the lead unit of the policy concerned:",
+            )
+        )
         for cid in mains:
             clause = self.corpus.get(cid)
             mark = draft.cite(cid, self._units_quote(cid) or self._quote(cid, set()))
@@ -421,4 +586,3 @@ class DocumentAnswers(Quoter):
             quote = self._quote(c.clause_id, turn.tokens)
             draft.add(f"- {c.clause_id} **{_title_of(c, lang)}**{draft.cite(c.clause_id, quote)}：“{quote}”")
         return "policy_answer", None
-

@@ -13,11 +13,11 @@ from typing import Any
 
 from assistant.calculator import FACT_LABELS, FACT_LABELS_EN, CalculationResult, format_yuan
 from assistant.calculator import POLICY_TITLES_EN as _POLICY_TITLES_EN
+from assistant.corpus import Clause, Corpus
+from assistant.intent import Reading, State
 from assistant.money import format_money_en, format_yuan_en
 from assistant.numbers import extract_amounts
 from assistant.phrasing import default_phrasing
-from assistant.corpus import Clause, Corpus
-from assistant.intent import Reading, State
 from assistant.retrieval import tokenize
 from assistant.schemas import ChatResponse, Citation
 
@@ -38,11 +38,23 @@ SCOPE_EN = (
     "cross-border e-commerce support, talent policies, and which units lead each task and by when."
 )
 OOS_LEAD = {
-    "region": ("其他地区的政策不在本文件范围内，本助手无法回答。", "Other regions' policies are outside this document."),
-    "tax": ("税率等税收问题本文件没有规定，请咨询税务部门。", "Tax rates are not covered by this document; please ask the tax authority."),
-    "off_topic": ("抱歉，这个问题与北碚电商政策无关。", "Sorry, this question is not about the Beibei e-commerce policy."),
+    "region": (
+        "其他地区的政策不在本文件范围内，本助手无法回答。",
+        "Other regions' policies are outside this document.",
+    ),
+    "tax": (
+        "税率等税收问题本文件没有规定，请咨询税务部门。",
+        "Tax rates are not covered by this document; please ask the tax authority.",
+    ),
+    "off_topic": (
+        "抱歉，这个问题与北碚电商政策无关。",
+        "Sorry, this question is not about the Beibei e-commerce policy.",
+    ),
     "chitchat": ("您好！", "Hello!"),
-    "empty": ("抱歉，这条消息没有可以依据政策回答的内容。", "Sorry, there is nothing in this message the policy can answer."),
+    "empty": (
+        "抱歉，这条消息没有可以依据政策回答的内容。",
+        "Sorry, there is nothing in this message the policy can answer.",
+    ),
     "error": ("抱歉，这个问题暂时无法回答，请换个说法再问。", "Sorry, I could not answer this; please rephrase."),
     "unknown": ("抱歉，文件中没有与这个问题相关的规定。", "Sorry, the document has nothing on this question."),
 }
@@ -158,7 +170,9 @@ class Draft:
         """One bullet "- title【id】：“quote”": the shown quote and the recorded citation come from one value."""
         self.add(f"- {title}{self.cite(clause_id, quote)}：“{quote}”")
 
-    def response(self, answer_type: str, notices: list[str], calculation: CalculationResult | None = None) -> ChatResponse:
+    def response(
+        self, answer_type: str, notices: list[str], calculation: CalculationResult | None = None
+    ) -> ChatResponse:
         lines = [with_english_figures(line) for line in self.lines] if self.lang == "en" else self.lines
         answer = "\n".join(lines).strip()
         cited = list(dict.fromkeys(_MARKER.findall(answer)))
@@ -201,7 +215,6 @@ class TurnContext:
     @property
     def text(self) -> str:
         return self.reading.text
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -247,7 +260,9 @@ class Quoter:
         if pattern:  # a rule stated in several ；-separated parts (国家级…；市级…) is quoted whole
             spans = self._sentences[cid]
             i = spans.index(best)
-            while text[end - 1] == "；" and i + 1 < len(spans) and pattern.search(text, spans[i + 1][0], spans[i + 1][1]):
+            while (
+                text[end - 1] == "；" and i + 1 < len(spans) and pattern.search(text, spans[i + 1][0], spans[i + 1][1])
+            ):
                 i += 1
                 end = spans[i][1]
         quote = text[best[0] : end]
@@ -285,4 +300,3 @@ class Quoter:
 
     def _group(self, cid: str) -> list[str]:
         return [cid, *self._annex_of.get(cid, [])]
-

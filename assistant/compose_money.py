@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from assistant.answers import FramedAnswers
 from assistant.calculator import (
     PLATFORM_MIN_INVESTMENT,
     POLICY_CLAUSES,
@@ -27,7 +28,6 @@ from assistant.calculator import (
     EnterpriseProfile,
     calculate,
 )
-from assistant.answers import FramedAnswers
 from assistant.compose_draft import (
     ASK,
     AWARD_NOUN,
@@ -92,7 +92,9 @@ class MoneyAnswers(FramedAnswers):
         ready, missing, need_rate = [], [], []
         for t in topics:
             if t == "cross_border":
-                if "cross_border_retail_usd" in facts or ("cross_border_retail_cny" in facts and "usd_cny_rate" in facts):
+                if "cross_border_retail_usd" in facts or (
+                    "cross_border_retail_cny" in facts and "usd_cny_rate" in facts
+                ):
                     ready.append(t)
                 elif "cross_border_retail_cny" in facts:
                     need_rate.append(t)
@@ -110,7 +112,12 @@ class MoneyAnswers(FramedAnswers):
         if ready:
             asked = [t for t in missing if (t in turn.reading.topics and t not in HQ_FAMILY) or t in need_rate]
             return self._calculation(turn, draft, ready, facts, asked)
-        if need_rate or PERSONAL_CUE.search(turn.text) or turn.state.last_type == "clarification" or turn.reading.extraction.unassigned:
+        if (
+            need_rate
+            or PERSONAL_CUE.search(turn.text)
+            or turn.state.last_type == "clarification"
+            or turn.reading.extraction.unassigned
+        ):
             if turn.frame is not None and turn.frame.ask == "eligibility" and not need_rate:
                 self._verdict_without_amount(turn, draft, missing, facts)
             return self._clarification(turn, draft, need_rate + missing, need_rate)
@@ -131,7 +138,9 @@ class MoneyAnswers(FramedAnswers):
                         data.pop(name)
         return EnterpriseProfile(), notes
 
-    def _calculation(self, turn: TurnContext, draft: Draft, topics: list[str], facts: dict[str, Any], asked: list[str]) -> tuple[str, CalculationResult]:
+    def _calculation(
+        self, turn: TurnContext, draft: Draft, topics: list[str], facts: dict[str, Any], asked: list[str]
+    ) -> tuple[str, CalculationResult]:
         lang = turn.lang
         fields = {"new_hq_type"} if set(topics) & set(HQ_FAMILY) else set()
         for t in topics:
@@ -154,19 +163,31 @@ class MoneyAnswers(FramedAnswers):
             bare = calculate(self._profile(stated)[0], lang=lang)  # type: ignore[arg-type]
             boundary = load_policies().notice("inclusive_boundary", lang)  # type: ignore[arg-type]
             items = [
-                it if boundary in bare.item(it.policy_id).notes
+                it
+                if boundary in bare.item(it.policy_id).notes
                 else it.model_copy(update={"notes": [n for n in it.notes if n != boundary]})
                 for it in items
             ]
 
         used = {v for v in facts.values() if isinstance(v, Decimal)}
-        used |= {x for v in facts.values() if isinstance(v, list) for x in v if isinstance(x, Decimal)}  # a yearly series
+        used |= {
+            x for v in facts.values() if isinstance(v, list) for x in v if isinstance(x, Decimal)
+        }  # a yearly series
         figures = turn.reading.extraction.figures
         later = [a for a in turn.reading.extraction.unassigned if (figures.get(a.start, (None, None))[1] or 1) > 1]
-        loose = [a for a in turn.reading.extraction.unassigned
-                 if a.value not in used and a.value * 12 not in used and a not in later]
-        later_notes = [_t(lang, f"“{a.raw}”是后来年份的数字，首年网上交易额等按首年计的条件不看它，未用于测算。",
-                          f"“{a.raw}” is a later year's figure; first-year conditions do not use it.") for a in later]
+        loose = [
+            a
+            for a in turn.reading.extraction.unassigned
+            if a.value not in used and a.value * 12 not in used and a not in later
+        ]
+        later_notes = [
+            _t(
+                lang,
+                f"“{a.raw}”是后来年份的数字，首年网上交易额等按首年计的条件不看它，未用于测算。",
+                f"“{a.raw}” is a later year's figure; first-year conditions do not use it.",
+            )
+            for a in later
+        ]
         if assumed and loose:
             # a figure we could not bind while a side condition would be assumed: it may be that very
             # condition ("线上月销800万"), so ask instead of assuming
@@ -178,12 +199,15 @@ class MoneyAnswers(FramedAnswers):
         eligible = [it for it in items if it.status == "eligible"]
         if len(eligible) > 1:
             total = _money(result.total_yuan, lang)
-            draft.add(_t(
-                lang,
-                f"**合计：最高{total}**。条文未规定多项政策能否同时享受，合计为上限，请向{CONTACT}确认。",
-                f"**Total: at most {total}.** The policy does not say whether these items can be combined; treat the "
-                f"total as an upper bound and confirm with the District Commerce Commission (区商务委).",
-            ), "")
+            draft.add(
+                _t(
+                    lang,
+                    f"**合计：最高{total}**。条文未规定多项政策能否同时享受，合计为上限，请向{CONTACT}确认。",
+                    f"**Total: at most {total}.** The policy does not say whether these items can be combined; treat the "
+                    f"total as an upper bound and confirm with the District Commerce Commission (区商务委).",
+                ),
+                "",
+            )
         other = [t for t in turn.reading.topics if t in MONETARY_POLICIES and t not in topics]
         if other and (extra := self._parameter_lines(turn, draft, other)):
             draft.add("", _t(lang, "另外您问到的：", "You also asked:"), *extra)  # "…顺便问下买房最高补多少"
@@ -191,15 +215,30 @@ class MoneyAnswers(FramedAnswers):
         for t in asked:
             if t in ASK:
                 ask = RATE_ASK if t == "cross_border" and "cross_border_retail_cny" in facts else ASK[t]
-                draft.add(_t(lang, f"另：如需测算“{POLICY_TITLES[t]}”，请提供{ask[0]}。", f"To also estimate “{POLICY_TITLES_EN[t]}”, please provide {ask[1]}."))
-        notes = list(dict.fromkeys(later_notes + turn.reading.extraction.notes + dropped + [n for it in items for n in it.notes]))
+                draft.add(
+                    _t(
+                        lang,
+                        f"另：如需测算“{POLICY_TITLES[t]}”，请提供{ask[0]}。",
+                        f"To also estimate “{POLICY_TITLES_EN[t]}”, please provide {ask[1]}.",
+                    )
+                )
+        notes = list(
+            dict.fromkeys(later_notes + turn.reading.extraction.notes + dropped + [n for it in items for n in it.notes])
+        )
         validity = VALIDITY_NOTICE_EN if lang == "en" else VALIDITY_NOTICE
         notes += [n for n in result.notes if n != validity and n not in notes and len(eligible) > 1]
         if notes:
             draft.add("", _t(lang, "说明：", "Notes:"))
             draft.add(*[f"- {n}" for n in notes])
         lead_units = list(dict.fromkeys(POLICY_UNITS[it.policy_id][0] for it in items))
-        draft.add("", _t(lang, f"办理和确认请联系牵头单位：{_units(lead_units, lang)}。", f"To apply or confirm, contact the lead unit: {_units(lead_units, lang)}."))
+        draft.add(
+            "",
+            _t(
+                lang,
+                f"办理和确认请联系牵头单位：{_units(lead_units, lang)}。",
+                f"To apply or confirm, contact the lead unit: {_units(lead_units, lang)}.",
+            ),
+        )
         return "calculation", result
 
     @staticmethod
@@ -214,9 +253,21 @@ class MoneyAnswers(FramedAnswers):
                 if assumed.get(it.policy_id) and set(assumed[it.policy_id]) - {"new_hq_type"}:
                     conds = "、".join(CONDITION_TEXT[n][0] for n in assumed[it.policy_id] if n in CONDITION_TEXT)
                     conds_en = "; ".join(CONDITION_TEXT[n][1] for n in assumed[it.policy_id] if n in CONDITION_TEXT)
-                    parts.append(_t(lang, f"可能：{title}{most}{amount}，前提是还满足{conds}", f"Possibly: {title}, {most}{amount}, if you also meet: {conds_en}"))
+                    parts.append(
+                        _t(
+                            lang,
+                            f"可能：{title}{most}{amount}，前提是还满足{conds}",
+                            f"Possibly: {title}, {most}{amount}, if you also meet: {conds_en}",
+                        )
+                    )
                 elif assumed.get(it.policy_id):
-                    parts.append(_t(lang, f"可能：{title}{most}{amount}，前提是属于新设立的电商区域总部等", f"Possibly: {title}, {most}{amount}, if you are a newly established e-commerce HQ"))
+                    parts.append(
+                        _t(
+                            lang,
+                            f"可能：{title}{most}{amount}，前提是属于新设立的电商区域总部等",
+                            f"Possibly: {title}, {most}{amount}, if you are a newly established e-commerce HQ",
+                        )
+                    )
                 else:
                     parts.append(_t(lang, f"能：{title}{most}{amount}", f"Yes: {title}, {most}{amount}"))
             elif it.status == "not_eligible":
@@ -224,12 +275,21 @@ class MoneyAnswers(FramedAnswers):
                 parts.append(_t(lang, f"不能：{title}（{reason}）", f"No: {title} ({reason})"))
             else:  # name each open condition with its threshold where the policy sets one
                 sep = "、" if lang != "en" else "; "
-                asks = sep.join(CONDITION_TEXT[f][lang == "en"] if f in CONDITION_TEXT else _label(f, lang) for f in it.missing_facts)
-                parts.append(_t(lang, f"可能：{title}，还取决于是否满足{asks}", f"Possibly: {title}, depending on whether you meet: {asks}"))
+                asks = sep.join(
+                    CONDITION_TEXT[f][lang == "en"] if f in CONDITION_TEXT else _label(f, lang)
+                    for f in it.missing_facts
+                )
+                parts.append(
+                    _t(
+                        lang,
+                        f"可能：{title}，还取决于是否满足{asks}",
+                        f"Possibly: {title}, depending on whether you meet: {asks}",
+                    )
+                )
         return ("；" if lang != "en" else "; ").join(parts) + _t(lang, "。", ".")
 
     def _match(self, turn: TurnContext, draft: Draft) -> tuple[str, Any]:
-        """"我们这种情况能享受哪些政策": every policy the stated facts make possible, ranked, with what is
+        """ "我们这种情况能享受哪些政策": every policy the stated facts make possible, ranked, with what is
         missing, and the ones the facts rule out (assistant.matching, the same as the page and /v1/match)."""
         lang = turn.lang
         facts = merge_facts(turn.state.facts, turn.reading.facts)
@@ -239,49 +299,98 @@ class MoneyAnswers(FramedAnswers):
         possible = [it for it in found.possible if it.policy_id not in vetoed]
         ruled_out = found.ruled_out + [it for it in found.possible if it.policy_id in vetoed]
         name = (lambda it: POLICY_TITLES_EN[it.policy_id]) if lang == "en" else (lambda it: it.title)
-        short = (lambda v: format_money_en(Decimal(v), "CNY")) if lang == "en" else (lambda v: format_cn_amount(Decimal(v)))
+        short = (
+            (lambda v: format_money_en(Decimal(v), "CNY")) if lang == "en" else (lambda v: format_cn_amount(Decimal(v)))
+        )
         summary = [f"{name(it)}（{short(it.amount_yuan or '0')}）" for it in found.eligible]
-        summary += [f"{name(it)}（{_t(lang, '最高', 'up to ')}{short(cap)}）" if (cap := max_award(it.policy_id)) else name(it)
-                    for it in possible]
-        draft.add(_t(lang, f"按您提供的信息，可能适用{len(summary)}项资金政策：{'、'.join(summary)}。" if summary else "按您提供的信息，暂无可适用的资金政策。",
-                     f"From what you told us, {len(summary)} funding policies may apply: {'; '.join(summary)}." if summary else "From what you told us, no funding policy applies yet."))
+        summary += [
+            f"{name(it)}（{_t(lang, '最高', 'up to ')}{short(cap)}）" if (cap := max_award(it.policy_id)) else name(it)
+            for it in possible
+        ]
+        draft.add(
+            _t(
+                lang,
+                f"按您提供的信息，可能适用{len(summary)}项资金政策：{'、'.join(summary)}。"
+                if summary
+                else "按您提供的信息，暂无可适用的资金政策。",
+                f"From what you told us, {len(summary)} funding policies may apply: {'; '.join(summary)}."
+                if summary
+                else "From what you told us, no funding policy applies yet.",
+            )
+        )
         if ruled_out:
-            draft.add(_t(lang, f"不适用：{'、'.join(name(it) for it in ruled_out)}。", f"Ruled out: {'; '.join(name(it) for it in ruled_out)}."))
+            draft.add(
+                _t(
+                    lang,
+                    f"不适用：{'、'.join(name(it) for it in ruled_out)}。",
+                    f"Ruled out: {'; '.join(name(it) for it in ruled_out)}.",
+                )
+            )
         draft.add("")
         for it in found.eligible + possible + ruled_out:
             cid = it.clause_ids[-1]
             mark = draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(it.policy_id)))
             if it.status == "eligible":
-                detail = _t(lang, f"符合，{_money(it.amount_yuan or '0', lang)}", f"eligible, {_money(it.amount_yuan or '0', lang)}")
+                detail = _t(
+                    lang,
+                    f"符合，{_money(it.amount_yuan or '0', lang)}",
+                    f"eligible, {_money(it.amount_yuan or '0', lang)}",
+                )
             elif it.policy_id in vetoed:
-                detail = next(v.zh if lang != "en" else v.en for v in self.lexicon.vetoes_in(turn.text) if it.policy_id in v.policies)
+                detail = next(
+                    v.zh if lang != "en" else v.en
+                    for v in self.lexicon.vetoes_in(turn.text)
+                    if it.policy_id in v.policies
+                )
             elif it.status == "not_eligible":
                 detail = _t(lang, "不符合：", "not eligible: ") + "；".join(it.conditions_unmet)
             else:
-                detail = _t(lang, "还需提供：", "still needed: ") + ("、" if lang != "en" else ", ").join(_label(f, lang) for f in it.missing_facts)
+                detail = _t(lang, "还需提供：", "still needed: ") + ("、" if lang != "en" else ", ").join(
+                    _label(f, lang) for f in it.missing_facts
+                )
             draft.add(f"- **{name(it)}**{mark}：{detail}")
         if found.non_monetary:
             it = found.non_monetary[0]
             cid = it.clause_ids[0]
-            draft.add(_t(lang, f"- 另有非资金类：{it.title}{draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(it.policy_id)))}",
-                         f"- Also non-monetary: {POLICY_TITLES_EN[it.policy_id]} {draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(it.policy_id)))}"))
-        draft.add("", _t(lang, f"多项能否同时享受文件没有规定；办理和确认请联系{CONTACT}。",
-                         "The document does not say whether several can be combined (文件没有规定); confirm with the District Commerce Commission (区商务委)."))
+            draft.add(
+                _t(
+                    lang,
+                    f"- 另有非资金类：{it.title}{draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(it.policy_id)))}",
+                    f"- Also non-monetary: {POLICY_TITLES_EN[it.policy_id]} {draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(it.policy_id)))}",
+                )
+            )
+        draft.add(
+            "",
+            _t(
+                lang,
+                f"多项能否同时享受文件没有规定；办理和确认请联系{CONTACT}。",
+                "The document does not say whether several can be combined (文件没有规定); confirm with the District Commerce Commission (区商务委).",
+            ),
+        )
         stated = bool({k for k in facts if k != "usd_cny_rate"})
         return ("calculation", found.calculation) if stated else ("policy_answer", None)
 
     def _ruled_out(self, turn: TurnContext, draft: Draft, vetoes: list[Any], topics: list[str]) -> None:
-        """"不能" first, with the clause phrase that decides it; nothing is computed for these policies."""
+        """ "不能" first, with the clause phrase that decides it; nothing is computed for these policies."""
         lang = turn.lang
         for v in vetoes:
-            titles = "、".join(POLICY_TITLES_EN[p] if lang == "en" else POLICY_TITLES[p] for p in v.policies if p in topics)
+            titles = "、".join(
+                POLICY_TITLES_EN[p] if lang == "en" else POLICY_TITLES[p] for p in v.policies if p in topics
+            )
             quote = self._quote(v.clause, turn.tokens, re.escape(v.phrase))
-            draft.add(_t(lang, f"不能：{v.zh}，不能享受{titles}{draft.cite(v.clause, quote)}。",
-                         f"No: {v.en}, so {titles} does not apply {draft.cite(v.clause, quote)}."))
+            draft.add(
+                _t(
+                    lang,
+                    f"不能：{v.zh}，不能享受{titles}{draft.cite(v.clause, quote)}。",
+                    f"No: {v.en}, so {titles} does not apply {draft.cite(v.clause, quote)}.",
+                )
+            )
             draft.add(_t(lang, f"条文原文：“{quote}”", f"The clause reads: “{quote}”"), "")
 
-    def _verdict_without_amount(self, turn: TurnContext, draft: Draft, topics: list[str], facts: dict[str, Any]) -> None:
-        """"新设营销中心租了办公室，租房补贴能拿不": 能 when every condition but the amount's figure is met,
+    def _verdict_without_amount(
+        self, turn: TurnContext, draft: Draft, topics: list[str], facts: dict[str, Any]
+    ) -> None:
+        """ "新设营销中心租了办公室，租房补贴能拿不": 能 when every condition but the amount's figure is met,
         可能 when conditions are still open; the amount waits for the figure."""
         lang = turn.lang
         known = calculate(self._profile(facts)[0], lang=lang)  # type: ignore[arg-type]
@@ -297,17 +406,33 @@ class MoneyAnswers(FramedAnswers):
             title = POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t]
             if open_conditions:
                 asks = ("、" if lang != "en" else ", ").join(_label(f, lang) for f in open_conditions)
-                draft.add(_t(lang, f"可能：{title}还取决于{asks}；{rule}。", f"Possibly: {title} also depends on {asks}; {rule}."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"可能：{title}还取决于{asks}；{rule}。",
+                        f"Possibly: {title} also depends on {asks}; {rule}.",
+                    )
+                )
             else:
-                draft.add(_t(lang, f"能：按您说的情况可以享受{title}（{rule}），金额取决于下面的数字。",
-                             f"Yes: from what you say, {title} applies ({rule}); the amount depends on the figure below."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"能：按您说的情况可以享受{title}（{rule}），金额取决于下面的数字。",
+                        f"Yes: from what you say, {title} applies ({rule}); the amount depends on the figure below.",
+                    )
+                )
         draft.add("")
 
     def _ask_loose(self, turn: TurnContext, draft: Draft, topics: list[str], loose: list[Any]) -> tuple[str, None]:
         lang = turn.lang
         raw = "、".join(a.raw for a in loose[:3])
-        draft.add(_t(lang, f"您提到的“{raw}”是指哪一项数字（例如线上年销售收入、首年网上交易额、年租金）？是全年的还是每月的？请说明后我再测算。",
-                     f"What does “{raw}” measure (annual online sales, first-year platform volume, annual rent …), and is it per year or per month? Please tell me and I will estimate."))
+        draft.add(
+            _t(
+                lang,
+                f"您提到的“{raw}”是指哪一项数字（例如线上年销售收入、首年网上交易额、年租金）？是全年的还是每月的？请说明后我再测算。",
+                f"What does “{raw}” measure (annual online sales, first-year platform volume, annual rent …), and is it per year or per month? Please tell me and I will estimate.",
+            )
+        )
         draft.add("", _t(lang, "政策原文：", "What the policy says:"))
         self._rule_quotes(turn, draft, topics)
         return "clarification", None
@@ -316,29 +441,36 @@ class MoneyAnswers(FramedAnswers):
         """Does the top of a stated range ("1-3亿美元") change any outcome? Then the range cannot be answered."""
         high = calculate(self._profile({**data, **{k: v[1] for k, v in spans.items()}})[0])
         return any(
-            (low.item(t).status, low.item(t).amount_yuan) != (high.item(t).status, high.item(t).amount_yuan) for t in topics
+            (low.item(t).status, low.item(t).amount_yuan) != (high.item(t).status, high.item(t).amount_yuan)
+            for t in topics
         )
 
     def _range_clarification(self, turn: TurnContext, draft: Draft, topics: list[str], spans: dict) -> tuple[str, None]:
         lang = turn.lang
         for name, (low, high) in spans.items():
             currency = "USD" if name.endswith("_usd") else "CNY"
-            draft.add(_t(
-                lang,
-                f"您给出的{_label(name)}是一个区间（{format_cn_amount(low, currency)}至{format_cn_amount(high, currency)}），"
-                f"跨越了政策的门槛或档位，是否符合、能拿多少取决于确切数额。请提供确切的{_label(name)}。",
-                f"You gave a range ({format_cn_amount(low, currency)} to {format_cn_amount(high, currency)}) that spans a "
-                f"threshold or tier of the policy; the outcome depends on the exact figure. Please give the exact figure.",
-            ))
+            draft.add(
+                _t(
+                    lang,
+                    f"您给出的{_label(name)}是一个区间（{format_cn_amount(low, currency)}至{format_cn_amount(high, currency)}），"
+                    f"跨越了政策的门槛或档位，是否符合、能拿多少取决于确切数额。请提供确切的{_label(name)}。",
+                    f"You gave a range ({format_cn_amount(low, currency)} to {format_cn_amount(high, currency)}) that spans a "
+                    f"threshold or tier of the policy; the outcome depends on the exact figure. Please give the exact figure.",
+                )
+            )
         draft.add("", _t(lang, "政策原文：", "What the policy says:"))
         self._rule_quotes(turn, draft, topics)
         return "clarification", None
 
-    def _item_lines(self, turn: TurnContext, draft: Draft, item: CalculationItem, assumed: dict[str, Any], stated: dict[str, Any]) -> None:
+    def _item_lines(
+        self, turn: TurnContext, draft: Draft, item: CalculationItem, assumed: dict[str, Any], stated: dict[str, Any]
+    ) -> None:
         lang, pid = turn.lang, item.policy_id
         title = POLICY_TITLES_EN[pid] if lang == "en" else item.title
         marks = "".join(
-            draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(pid), avoid_amounts=item.status != "eligible"))
+            draft.cite(
+                cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(pid), avoid_amounts=item.status != "eligible")
+            )
             for cid in item.clause_ids
         )
         noun_zh, noun_en = AWARD_NOUN.get(pid, ("", ""))
@@ -348,31 +480,49 @@ class MoneyAnswers(FramedAnswers):
             if assumed:
                 conds_zh = "、".join(CONDITION_TEXT[n][0] for n in assumed)
                 conds_en = "; ".join(CONDITION_TEXT[n][1] for n in assumed)
-                draft.add(_t(
-                    lang,
-                    f"- **{title}**：若同时满足{conds_zh}，可获{most}{amount}{noun_zh}{marks}。"
-                    f"这些条件您尚未说明，本测算仅为显示档位金额而暂按满足计算，须向{CONTACT}确认；不满足任一条件则不能享受。",
-                    f"- **{title}**: if you also meet these conditions — {conds_en} — you could receive {most}**{amount}** "
-                    f"as {noun_en} {marks}. You did not state these conditions; they are assumed here only to show the "
-                    f"tier amount and must be confirmed with the District Commerce Commission (区商务委).",
-                ))
+                draft.add(
+                    _t(
+                        lang,
+                        f"- **{title}**：若同时满足{conds_zh}，可获{most}{amount}{noun_zh}{marks}。"
+                        f"这些条件您尚未说明，本测算仅为显示档位金额而暂按满足计算，须向{CONTACT}确认；不满足任一条件则不能享受。",
+                        f"- **{title}**: if you also meet these conditions — {conds_en} — you could receive {most}**{amount}** "
+                        f"as {noun_en} {marks}. You did not state these conditions; they are assumed here only to show the "
+                        f"tier amount and must be confirmed with the District Commerce Commission (区商务委).",
+                    )
+                )
             else:
-                draft.add(_t(lang, f"- **{title}**：可获{most}{amount}{noun_zh}{marks}。", f"- **{title}**: you could receive {most}**{amount}** as {noun_en} {marks}."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"- **{title}**：可获{most}{amount}{noun_zh}{marks}。",
+                        f"- **{title}**: you could receive {most}**{amount}** as {noun_en} {marks}.",
+                    )
+                )
             if not (set(assumed) - {"new_hq_type"}):
                 draft.add(_t(lang, f"  - 计算依据：{item.basis}", f"  - Basis: {item.basis}"))
             else:
-                given = [f"{_label(k, lang)}{_t(lang, '：', ': ')}{self._fact_text(k, v)}" for k, v in stated.items() if k in POLICY_FACTS[pid]]
+                given = [
+                    f"{_label(k, lang)}{_t(lang, '：', ': ')}{self._fact_text(k, v)}"
+                    for k, v in stated.items()
+                    if k in POLICY_FACTS[pid]
+                ]
                 if given:
-                    draft.add(_t(lang, "  - 您提供的信息：" + "；".join(given), "  - What you told us: " + "; ".join(given)))
+                    draft.add(
+                        _t(lang, "  - 您提供的信息：" + "；".join(given), "  - What you told us: " + "; ".join(given))
+                    )
         elif item.status == "not_eligible":
-            draft.add(_t(
-                lang,
-                f"- **{title}**：按您提供的信息，暂不符合条件（不符合）{marks}：{'；'.join(item.conditions_unmet)}。",
-                f"- **{title}**: based on what you told us, you do not qualify {marks}: {'; '.join(item.conditions_unmet)}.",
-            ))
+            draft.add(
+                _t(
+                    lang,
+                    f"- **{title}**：按您提供的信息，暂不符合条件（不符合）{marks}：{'；'.join(item.conditions_unmet)}。",
+                    f"- **{title}**: based on what you told us, you do not qualify {marks}: {'; '.join(item.conditions_unmet)}.",
+                )
+            )
         else:
             asks = ("、" if lang != "en" else ", ").join(_label(f, lang) for f in item.missing_facts)
-            draft.add(_t(lang, f"- **{title}**{marks}：尚需补充：{asks}。", f"- **{title}** {marks}: still needed: {asks}."))
+            draft.add(
+                _t(lang, f"- **{title}**{marks}：尚需补充：{asks}。", f"- **{title}** {marks}: still needed: {asks}.")
+            )
 
     @staticmethod
     def _fact_text(name: str, value: Any) -> str:
@@ -400,36 +550,73 @@ class MoneyAnswers(FramedAnswers):
         for name, reason, raw, _value in turn.reading.extraction.unclear[:2]:
             label = _label(name)
             if reason == "period":
-                draft.add(_t(lang, f"您说的“{raw}”是月租金还是年租金？租房补贴按年租金计算，请说明后我再测算。",
-                             f"Is “{raw}” the monthly or the yearly rent? The subsidy is based on the annual rent; please tell me which."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"您说的“{raw}”是月租金还是年租金？租房补贴按年租金计算，请说明后我再测算。",
+                        f"Is “{raw}” the monthly or the yearly rent? The subsidy is based on the annual rent; please tell me which.",
+                    )
+                )
             elif reason == "monthly":
-                draft.add(_t(lang, f"“{raw}”是按月的数字，而政策看的是{label}（全年或首年合计）。月度数字乘以12只是估计，请提供全年的实际数额。",
-                             f"“{raw}” is a monthly figure, but the policy looks at {label} for the whole (first) year. Please give the yearly figure; 12 × a month would be a guess."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"“{raw}”是按月的数字，而政策看的是{label}（全年或首年合计）。月度数字乘以12只是估计，请提供全年的实际数额。",
+                        f"“{raw}” is a monthly figure, but the policy looks at {label} for the whole (first) year. Please give the yearly figure; 12 × a month would be a guess.",
+                    )
+                )
             elif reason == "two_values":
-                draft.add(_t(lang, f"您给出了两个不同的{label}（{raw}），本助手按单一数额测算，不猜哪个算数。请确认用哪一个；"
-                                   f"如果是逐年不同的数额，请向区商务委按年核算。",
-                             f"You gave two different figures for {label} ({raw}); I compute on one figure and do not guess which. "
-                             f"Please say which one applies (for a rent that changes each year the subsidy is worked out year by year; "
-                             f"ask the District Commerce Commission)."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"您给出了两个不同的{label}（{raw}），本助手按单一数额测算，不猜哪个算数。请确认用哪一个；"
+                        f"如果是逐年不同的数额，请向区商务委按年核算。",
+                        f"You gave two different figures for {label} ({raw}); I compute on one figure and do not guess which. "
+                        f"Please say which one applies (for a rent that changes each year the subsidy is worked out year by year; "
+                        f"ask the District Commerce Commission).",
+                    )
+                )
             elif reason == "unit_price":
-                draft.add(_t(lang, f"“{raw}”是单价，不是{label}本身。请直接告诉我{label}的总额，并说明是每月还是每年。",
-                             f"“{raw}” is a unit price, not the {label} itself. Please give the total {label}, and say whether it is per month or per year."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"“{raw}”是单价，不是{label}本身。请直接告诉我{label}的总额，并说明是每月还是每年。",
+                        f"“{raw}” is a unit price, not the {label} itself. Please give the total {label}, and say whether it is per month or per year.",
+                    )
+                )
             elif reason == "not_retail":
-                draft.add(_t(lang, f"不能按“{raw}”计算：跨境电商扶持只看跨境电子商务**零售**交易额，B2B、批发等不是零售，不计入。如有零售部分，请提供零售额。",
-                             f"No, not on “{raw}”: the cross-border support counts only cross-border e-commerce **retail** (零售) volume; B2B or wholesale trade does not count. If part of it is retail, give that figure."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"不能按“{raw}”计算：跨境电商扶持只看跨境电子商务**零售**交易额，B2B、批发等不是零售，不计入。如有零售部分，请提供零售额。",
+                        f"No, not on “{raw}”: the cross-border support counts only cross-border e-commerce **retail** (零售) volume; B2B or wholesale trade does not count. If part of it is retail, give that figure.",
+                    )
+                )
             elif reason == "which_year":
-                draft.add(_t(lang, f"您给的{label}（{raw}）是哪一年的？奖励比例按年度不同，请说明是自产生贡献起的第几年，或按年度依次提供每年的数额（每年相同可说“每年…”）。",
-                             f"Which year is your {label} ({raw}) for? The reward rate depends on the year; say which year it is counted from the first, or give each year's figure (or “every year …”)."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"您给的{label}（{raw}）是哪一年的？奖励比例按年度不同，请说明是自产生贡献起的第几年，或按年度依次提供每年的数额（每年相同可说“每年…”）。",
+                        f"Which year is your {label} ({raw}) for? The reward rate depends on the year; say which year it is counted from the first, or give each year's figure (or “every year …”).",
+                    )
+                )
             else:
-                draft.add(_t(lang, f"您给出的{label}（{raw}）不是从第1年起逐年连续的，请按第1年到第5年依次提供每年的数额。",
-                             f"Your {label} figures ({raw}) are not year 1, 2, 3… in order; please give each year from year 1 to year 5."))
+                draft.add(
+                    _t(
+                        lang,
+                        f"您给出的{label}（{raw}）不是从第1年起逐年连续的，请按第1年到第5年依次提供每年的数额。",
+                        f"Your {label} figures ({raw}) are not year 1, 2, 3… in order; please give each year from year 1 to year 5.",
+                    )
+                )
         topics = [t for t in turn.reading.topics or turn.state.topics if t in MONETARY_POLICIES]
         if topics:
             draft.add("", _t(lang, "政策原文：", "What the policy says:"))
             self._rule_quotes(turn, draft, topics)
         return "clarification", None
 
-    def _clarification(self, turn: TurnContext, draft: Draft, topics: list[str], need_rate: list[str]) -> tuple[str, None]:
+    def _clarification(
+        self, turn: TurnContext, draft: Draft, topics: list[str], need_rate: list[str]
+    ) -> tuple[str, None]:
         lang = turn.lang
         draft.add(_t(lang, "要测算补贴金额，还需要您提供：", "To estimate the amount, please tell me:"))
         for t in topics:
@@ -461,12 +648,27 @@ class MoneyAnswers(FramedAnswers):
         pairs = {POLICY_CLAUSES[t][0] for t in topics if t in POLICY_CLAUSES}
         extra = [d for d in self.corpus.discrepancies if d.main_clause_id in pairs and d.kind == "extra_condition"]
         if extra:
-            draft.add("", _t(lang, "注意正文与任务分解表的差异：", "Note the differences between the main text and the task table:"))
+            draft.add(
+                "",
+                _t(
+                    lang,
+                    "注意正文与任务分解表的差异：",
+                    "Note the differences between the main text and the task table:",
+                ),
+            )
             for d in extra[:3]:
-                draft.add(f"- {d.description}{draft.cite(d.main_clause_id, self._disc_quote(d.main_clause_id, d.main_quote))}"
-                          f"{draft.cite(d.annex_clause_id, self._disc_quote(d.annex_clause_id, d.annex_quote))}")
-        draft.add("", _t(lang, f"如需测算具体金额，请告诉我企业的具体情况；办理请咨询{CONTACT}。",
-                         "Tell me your figures for an estimate; for applications contact the District Commerce Commission (区商务委)."))
+                draft.add(
+                    f"- {d.description}{draft.cite(d.main_clause_id, self._disc_quote(d.main_clause_id, d.main_quote))}"
+                    f"{draft.cite(d.annex_clause_id, self._disc_quote(d.annex_clause_id, d.annex_quote))}"
+                )
+        draft.add(
+            "",
+            _t(
+                lang,
+                f"如需测算具体金额，请告诉我企业的具体情况；办理请咨询{CONTACT}。",
+                "Tell me your figures for an estimate; for applications contact the District Commerce Commission (区商务委).",
+            ),
+        )
         return "policy_answer", None
 
     def _rule_quotes(self, turn: TurnContext, draft: Draft, topics: list[str]) -> None:
@@ -485,9 +687,21 @@ class MoneyAnswers(FramedAnswers):
         a general "有什么补贴" question)."""
         lang = turn.lang
         if overview:
-            draft.add(_t(lang, "本文件（北碚府发〔2019〕75号）的资金类支持政策有：", "The funding policies of this document (北碚府发〔2019〕75号) are:"))
+            draft.add(
+                _t(
+                    lang,
+                    "本文件（北碚府发〔2019〕75号）的资金类支持政策有：",
+                    "The funding policies of this document (北碚府发〔2019〕75号) are:",
+                )
+            )
         else:
-            draft.add(_t(lang, "请问您想了解哪一项补贴？本文件的资金类支持政策有：", "Which support are you asking about? The document's funding policies are:"))
+            draft.add(
+                _t(
+                    lang,
+                    "请问您想了解哪一项补贴？本文件的资金类支持政策有：",
+                    "Which support are you asking about? The document's funding policies are:",
+                )
+            )
         for t in ("hq_establishment", "demo_base", "demo_enterprise", "self_built_platform", "cross_border"):
             cid = POLICY_CLAUSES[t][-1]
             quote = self._quote(cid, set(), RULE_SENTENCE[t])
@@ -495,9 +709,12 @@ class MoneyAnswers(FramedAnswers):
             draft.quoted(title, cid, quote)
         talent = POLICY_CLAUSES["talent"][0]
         quote = self._quote(talent, set(), RULE_SENTENCE["talent"])
-        draft.quoted(POLICY_TITLES_EN['talent'] if lang == 'en' else POLICY_TITLES['talent'], talent, quote)
+        draft.quoted(POLICY_TITLES_EN["talent"] if lang == "en" else POLICY_TITLES["talent"], talent, quote)
         zh, en = default_phrasing().situation_example
-        draft.add("", _t(lang, f"请说明企业情况（{zh}），我来测算。", f"Tell me your situation ({en}) and I will estimate it."))
+        draft.add(
+            "",
+            _t(lang, f"请说明企业情况（{zh}），我来测算。", f"Tell me your situation ({en}) and I will estimate it."),
+        )
         return ("policy_answer" if overview else "clarification"), None
 
     # --- general -----------------------------------------------------------------------------------

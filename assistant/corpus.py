@@ -133,7 +133,20 @@ def strip_page_furniture(lines: Iterable[str], extra_patterns: Iterable[str | re
 # General 公文 parser
 # --------------------------------------------------------------------------------------------------
 
-_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_NUM = "一二三四五六七八九十"
 
 
@@ -230,7 +243,9 @@ class GongwenDocument:
 
 
 _DOC_NUMBER = re.compile(r"\S{1,20}[〔\[［(（]\d{4}[〕\]］)）]\d{1,4}号")
-_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日|[〇零○一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日")
+_DATE = re.compile(
+    r"(\d{4})年(\d{1,2})月(\d{1,2})日|[〇零○一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
+)
 _ATTACHMENT = re.compile(r"附件\s*\d*\s*[：:]")
 _TITLE_SENTENCE = re.compile(r"([^。！？；，：]{1,40}?)([。！？])")
 _SHORT_LINE = 0.85  # a wrapped line narrower than this share of the page width ends its paragraph
@@ -414,9 +429,7 @@ class Discrepancy(BaseModel):
     annex_quote: str | None = None
 
 
-_UNITS = re.compile(
-    r"（牵头(?:单位|部门)：(?P<lead>[^；）]+)(?:；(?:责任|配合)(?:单位|部门)：(?P<resp>[^）]+))?）$"
-)
+_UNITS = re.compile(r"（牵头(?:单位|部门)：(?P<lead>[^；）]+)(?:；(?:责任|配合)(?:单位|部门)：(?P<resp>[^）]+))?）$")
 
 
 def _parse_units(text: str) -> tuple[str | None, list[str]]:
@@ -585,9 +598,7 @@ def _build(corpus_dir: Path) -> Corpus:
 
     discrepancies = [Discrepancy(**d) for d in yaml.safe_load(disc_bytes)["discrepancies"]]
     clauses = [_meta_clause(doc), *main, *annex_clauses]
-    content_hash = _hash(
-        [(annex["source"], raw_bytes), (ANNEX_FILE, annex_bytes), (DISCREPANCIES_FILE, disc_bytes)]
-    )
+    content_hash = _hash([(annex["source"], raw_bytes), (ANNEX_FILE, annex_bytes), (DISCREPANCIES_FILE, disc_bytes)])
     corpus = Corpus(clauses, discrepancies, document=doc, content_hash=content_hash, annex_title=annex["title"])
     for d in discrepancies:
         if d.annex_clause_id not in corpus.get(d.main_clause_id).related:

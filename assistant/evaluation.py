@@ -121,7 +121,9 @@ __all__ = [
     "run_ablation",
 ]
 
-EXPECTED_KEYS = frozenset({"answer_type", "amounts_yuan", "clause_ids_any", "must_contain", "must_not_contain", "unspecified"})
+EXPECTED_KEYS = frozenset(
+    {"answer_type", "amounts_yuan", "clause_ids_any", "must_contain", "must_not_contain", "unspecified"}
+)
 UNSPECIFIED_MARKERS = ("文件没有规定", "does not specify")
 ANSWER_TYPES = frozenset({"policy_answer", "calculation", "clarification", "out_of_scope"})
 RETRIEVAL_K = 5
@@ -413,9 +415,7 @@ def score_response(response: Any, expected: dict[str, Any], clauses: _ClauseInde
             checks["amounts"] = ok
             if not ok:
                 shown = ", ".join(sorted({format(h.normalize(), "f") for h in have if h != 0})[:8]) or "none"
-                failures.append(
-                    f"amounts: {', '.join(str(int(m)) for m in missing)} not in {source} (found: {shown})"
-                )
+                failures.append(f"amounts: {', '.join(str(int(m)) for m in missing)} not in {source} (found: {shown})")
 
     gold_ids = expected.get("clause_ids_any") or []
     if gold_ids:
@@ -424,9 +424,7 @@ def score_response(response: Any, expected: dict[str, Any], clauses: _ClauseInde
         ok = any(c in gold for c in cited)
         checks["clause_ids"] = ok
         if not ok:
-            failures.append(
-                f"clause_ids: none of {sorted(gold)} cited (cited: {sorted(set(cited)) or 'nothing'})"
-            )
+            failures.append(f"clause_ids: none of {sorted(gold)} cited (cited: {sorted(set(cited)) or 'nothing'})")
 
     must = expected.get("must_contain") or []
     if must:
@@ -447,7 +445,9 @@ def score_response(response: Any, expected: dict[str, Any], clauses: _ClauseInde
         ok = said == bool(expected["unspecified"])
         checks["unspecified"] = ok
         if not ok:
-            failures.append("unspecified: the answer should " + ("" if expected["unspecified"] else "not ") + "say 文件没有规定")
+            failures.append(
+                "unspecified: the answer should " + ("" if expected["unspecified"] else "not ") + "say 文件没有规定"
+            )
 
     return ItemScore(passed=all(checks.values()), checks=checks, failures=failures)
 
@@ -614,9 +614,7 @@ class CategoryStats:
         return _rate(self.passed, self.scored)
 
 
-def retrieval_metrics(
-    pairs: Iterable[tuple[list[str] | None, set[str]]], k: int = RETRIEVAL_K
-) -> dict[str, Any]:
+def retrieval_metrics(pairs: Iterable[tuple[list[str] | None, set[str]]], k: int = RETRIEVAL_K) -> dict[str, Any]:
     """hit@1/@3/@5 and MRR@k over (ranking, relevant set) pairs; a None ranking counts as a miss."""
     n = 0
     hits = {1: 0, 3: 0, 5: 0}
@@ -661,8 +659,12 @@ def wrong_amount(response: Any, expected: dict[str, Any]) -> bool:
     if "amounts_yuan" not in expected:
         return False
     calc = _as_dict(response).get("calculation") or {}
-    given = {d for it in calc.get("items") or [] if it.get("status") == "eligible"
-             if (d := _to_decimal(it.get("amount_yuan"))) is not None and d > 0}
+    given = {
+        d
+        for it in calc.get("items") or []
+        if it.get("status") == "eligible"
+        if (d := _to_decimal(it.get("amount_yuan"))) is not None and d > 0
+    }
     total = _to_decimal(calc.get("total_yuan"))
     if total is not None and total > 0:
         given.add(total)
@@ -815,7 +817,8 @@ class EvalSummary:
     def failures(self) -> list[ItemResult]:
         """Scored items that failed, plus unscored items that raised."""
         return [
-            r for r in self.results
+            r
+            for r in self.results
             if (r.score is not None and not r.score.passed) or (r.score is None and r.error is not None)
         ]
 
@@ -847,7 +850,9 @@ class EvalSummary:
 
     def category_table(self) -> str:
         lines = ["| Category | Pass rate | Passed / scored | Errors |", "|---|---:|---:|---:|"]
-        order = sorted(self.categories.items(), key=lambda kv: (kv[1].pass_rate if kv[1].pass_rate is not None else 2, kv[0]))
+        order = sorted(
+            self.categories.items(), key=lambda kv: (kv[1].pass_rate if kv[1].pass_rate is not None else 2, kv[0])
+        )
         for cat, s in order:
             lines.append(f"| {cat} | {_pct(s.pass_rate)} | {s.passed} / {s.scored} | {s.errors} |")
         return "\n".join(lines)
@@ -905,13 +910,13 @@ def check_gate(summary: EvalSummary) -> list[str]:
         bad = [r.id for r in summary.results if r.score is not None and r.score.checks.get("amounts") is False]
         out.append(
             f"amount exact-match {amount * 100:.1f}% < 100% ({len(bad)} item(s): {', '.join(bad[:10])}"  # policy-literal: ok (a gate, not a policy figure)
-            + (" …" if len(bad) > 10 else "") + ")"
+            + (" …" if len(bad) > 10 else "")
+            + ")"
         )
     if m.get("wrong_amounts"):
         out.append(f"{m['wrong_amounts']} wrong amount(s): {', '.join(m['wrong_amount_items'][:10])}")
     failed_injection = [
-        r.id for r in summary.results
-        if r.item.category == "injection" and r.score is not None and not r.score.passed
+        r.id for r in summary.results if r.item.category == "injection" and r.score is not None and not r.score.passed
     ]
     if failed_injection:
         out.append(f"injection item(s) failed: {', '.join(failed_injection)}")
@@ -947,15 +952,25 @@ def write_chart(summary: EvalSummary, path: Path) -> Path:
         colors = ["#2e7d32" if v >= GATE_PASS_RATE * 100 else ("#f9a825" if v >= 80 else "#c62828") for v in values]
         bars = ax.barh(labels, values, color=colors)
         for bar, (_, s), v in zip(bars, cats, values):
-            ax.text(min(v + 1, 101), bar.get_y() + bar.get_height() / 2, f"{v:.0f}%  ({s.passed}/{s.scored})",
-                    va="center", fontsize=8)
+            ax.text(
+                min(v + 1, 101),
+                bar.get_y() + bar.get_height() / 2,
+                f"{v:.0f}%  ({s.passed}/{s.scored})",
+                va="center",
+                fontsize=8,
+            )
         ax.axvline(GATE_PASS_RATE * 100, color="#555", linestyle="--", linewidth=1)
-        ax.text(GATE_PASS_RATE * 100, len(cats) - 0.4, " gate 95%", fontsize=7, color="#555", va="bottom")  # policy-literal: ok (a gate, not a policy figure)
+        ax.text(
+            GATE_PASS_RATE * 100, len(cats) - 0.4, " gate 95%", fontsize=7, color="#555", va="bottom"
+        )  # policy-literal: ok (a gate, not a policy figure)
         ax.set_xlim(0, 118)
         ax.set_xlabel("pass rate (%)")
         overall = summary.metrics.get("pass_rate")
-        ax.set_title(f"Pass rate by category — overall {_pct(overall)} ({summary.metrics['passed']}/"
-                     f"{summary.metrics['scored']}), mode {summary.mode}", fontsize=10)
+        ax.set_title(
+            f"Pass rate by category — overall {_pct(overall)} ({summary.metrics['passed']}/"
+            f"{summary.metrics['scored']}), mode {summary.mode}",
+            fontsize=10,
+        )
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -983,10 +998,23 @@ def render_report(summary: EvalSummary, answer_chars: int = 300) -> str:
         f"- CI gate: {'PASS' if not gate else 'FAIL'}",
     ]
     lines += [f"  - {g}" for g in gate]
-    lines += ["", "## Metrics", "", summary.metrics_table(), "",
-              "## Pass rate by category (weakest first)", "", summary.category_table(), "",
-              "![pass rate by category](pass_rate_by_category.png)", "",
-              "## Failed checks", "", summary.check_failure_table(), ""]
+    lines += [
+        "",
+        "## Metrics",
+        "",
+        summary.metrics_table(),
+        "",
+        "## Pass rate by category (weakest first)",
+        "",
+        summary.category_table(),
+        "",
+        "![pass rate by category](pass_rate_by_category.png)",
+        "",
+        "## Failed checks",
+        "",
+        summary.check_failure_table(),
+        "",
+    ]
     if summary.warnings:
         lines += ["## Warnings", "", *[f"- {w}" for w in summary.warnings], ""]
     failures = summary.failures
@@ -1006,8 +1034,11 @@ def render_report(summary: EvalSummary, answer_chars: int = 300) -> str:
             answer = _short(r.response.get("answer") or "", answer_chars)
             cited = ", ".join(c.get("clause_id", "") for c in r.response.get("citations") or []) or "none"
             total = (r.response.get("calculation") or {}).get("total_yuan")
-            lines.append(f"- **Answer** ({r.response.get('answer_type')}; cited: {cited}"
-                         + (f"; total_yuan: {total}" if total is not None else "") + f"): {_md_escape(answer)}")
+            lines.append(
+                f"- **Answer** ({r.response.get('answer_type')}; cited: {cited}"
+                + (f"; total_yuan: {total}" if total is not None else "")
+                + f"): {_md_escape(answer)}"
+            )
         if r.item.expected:
             lines.append(f"- **Expected:** `{json.dumps(r.item.expected, ensure_ascii=False)}`")
         if r.retrieved is not None:
@@ -1046,14 +1077,23 @@ def _dataset_warnings(items: Sequence[GoldItem], clauses: _ClauseIndex) -> list[
         out.append(f"clause ids in the dataset that the corpus does not have: {', '.join(unknown)}")
     keys = sorted({k for it in items for k in (it.expected or {}) if k not in EXPECTED_KEYS})
     if keys:
-        out.append(f"'expected' keys this runner does not check (ignored): {', '.join(keys)} "
-                   f"(known: {', '.join(sorted(EXPECTED_KEYS))})")
+        out.append(
+            f"'expected' keys this runner does not check (ignored): {', '.join(keys)} "
+            f"(known: {', '.join(sorted(EXPECTED_KEYS))})"
+        )
     return out
 
 
 def summarize(
-    results: list[ItemResult], *, dataset: str, mode: str, clauses: _ClauseIndex, output: Path | None = None,
-    warnings: list[str] | None = None, retrieval_mode: str | None = None, embedding_model: str | None = None,
+    results: list[ItemResult],
+    *,
+    dataset: str,
+    mode: str,
+    clauses: _ClauseIndex,
+    output: Path | None = None,
+    warnings: list[str] | None = None,
+    retrieval_mode: str | None = None,
+    embedding_model: str | None = None,
 ) -> EvalSummary:
     return EvalSummary(
         dataset=dataset,
@@ -1099,8 +1139,14 @@ def run_eval(
     results = run_items(assistant, items, output=output, progress=progress, desc=f"eval ({actual_mode})")
     st = getattr(assistant, "settings", None)
     summary = summarize(
-        results, dataset=str(dataset), mode=actual_mode, clauses=clauses, output=output, warnings=warnings,
-        retrieval_mode=getattr(st, "retrieval_mode", None), embedding_model=getattr(st, "embedding_model", None),
+        results,
+        dataset=str(dataset),
+        mode=actual_mode,
+        clauses=clauses,
+        output=output,
+        warnings=warnings,
+        retrieval_mode=getattr(st, "retrieval_mode", None),
+        embedding_model=getattr(st, "embedding_model", None),
     )
     if report_dir is not None:
         write_report(summary, Path(report_dir))
@@ -1236,8 +1282,14 @@ def run_ablation(
                 pairs.append((None if ranking is None else [clauses.canon(c) for c in ranking], relevant))
             row = AblationRow(mode, label_embedder, retrieval_metrics(pairs), search_p50_ms=percentile(timings, 50))
             if end_to_end and scored:
-                results = run_items(assistant, scored, output=None, progress=progress,
-                                    desc=f"ablation {mode}/{label_embedder}", retrieval=False)
+                results = run_items(
+                    assistant,
+                    scored,
+                    output=None,
+                    progress=progress,
+                    desc=f"ablation {mode}/{label_embedder}",
+                    retrieval=False,
+                )
                 row.passed = sum(1 for r in results if r.score is not None and r.score.passed)
                 row.scored = len(results)
                 row.pass_rate = _rate(row.passed, row.scored)
@@ -1245,8 +1297,9 @@ def run_ablation(
             del assistant
     if "dense" in modes or "hybrid" in modes:
         notes.append("BM25 ignores the embedder, so it is listed once.")
-    return AblationTable(dataset=str(dataset), rows=rows, n_items=len(items), n_retrieval=len(retrieval_items),
-                         notes=notes)
+    return AblationTable(
+        dataset=str(dataset), rows=rows, n_items=len(items), n_retrieval=len(retrieval_items), notes=notes
+    )
 
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - `policy-assistant eval` is the real entry
@@ -1276,4 +1329,3 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - `policy-as
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-

@@ -115,8 +115,7 @@ def ensure_index(
     except Exception as exc:  # noqa: BLE001 - a half-written collection: drop it and start again
         log.warning("collection %s unusable (%s); recreating", name, exc)
         client.delete_collection(name)
-        collection = client.create_collection(name=name, embedding_function=function,
-                                              metadata={"hnsw:space": "cosine"})
+        collection = client.create_collection(name=name, embedding_function=function, metadata={"hnsw:space": "cosine"})
     ids = [c.clause_id for c in corpus.clauses]
     present = set(collection.get(ids=ids, include=[])["ids"]) if ids else set()
     built = present != set(ids) or collection.count() != len(ids)

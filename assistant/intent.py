@@ -18,8 +18,8 @@ composer has a 50 ms budget), and because every rule can be read and argued with
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.calculator import POLICY_CLAUSES, POLICY_IDS
@@ -120,16 +120,24 @@ _OFF_TOPIC = _rx(
     r"\bpoem|\bweather\b|\bstocks?\b|\bjoke|\brecipe|\btranslate\b(?!.{0,20}\b(?:english|chinese)\b)"
 )
 _SUBSIDY_WORD = _rx(r"补贴|补助|扶持|奖励|subsid|grant|reward")
-_CHITCHAT = _rx(r"^\W*(?:你好|您好|在吗|哈喽|嗨|hi|hello|hey|谢谢|多谢|感谢|thanks?|thank\s+you|再见|拜拜|bye|你是谁|who\s+are\s+you)\W*$")
+_CHITCHAT = _rx(
+    r"^\W*(?:你好|您好|在吗|哈喽|嗨|hi|hello|hey|谢谢|多谢|感谢|thanks?|thank\s+you|再见|拜拜|bye|你是谁|who\s+are\s+you)\W*$"
+)
 
 
 # "在沙坪坝租的写字楼", "注册在渝北": another place as where the business is, not another region's policy
-_LOCATED_ELSEWHERE = _rx(r"(?:在|于)[\u4e00-\u9fff]{2,4}?(?:区|县|市)?(?:租|买|购|注册|开|设|办|建)|注册(?:地)?(?:在|于)|registered\s+in|office\s+in")
+_LOCATED_ELSEWHERE = _rx(
+    r"(?:在|于)[\u4e00-\u9fff]{2,4}?(?:区|县|市)?(?:租|买|购|注册|开|设|办|建)|注册(?:地)?(?:在|于)|registered\s+in|office\s+in"
+)
 
 
 def out_of_scope_reason(text: str) -> str | None:
     """'region' | 'tax' | 'off_topic' | 'chitchat' | None (None = maybe in scope)."""
-    if _OTHER_REGION.search(text) and not _BEIBEI.search(text) and not (_LOCATED_ELSEWHERE.search(text) and topics_in(text)):
+    if (
+        _OTHER_REGION.search(text)
+        and not _BEIBEI.search(text)
+        and not (_LOCATED_ELSEWHERE.search(text) and topics_in(text))
+    ):
         return "region"
     if _TAX.search(text):
         return "tax"
@@ -145,15 +153,33 @@ def out_of_scope_reason(text: str) -> str | None:
 # --------------------------------------------------------------------------------------------------
 
 _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("self_built_platform", _rx(r"自建|首年(?:网上)?交易额|网上交易额|自己(?:搭|建|做|开发)的?(?:电商|网上)?(?:平台|商城|网站|APP|小程序)|(?:平台|商城|网站|APP|小程序)(?:是)?(?:我们)?自己(?:开发|搭建|建|做|搭)的|自有(?:电商)?(?:平台|商城)|自己建平台|搭(?:了|个|建|起)?(?:一个|个)?(?:电商|网上|线上)?(?:平台|商城)|自主搭建|self[-\s]?built|(?:its|our|their|my)\s+own\s+(?:e-?commerce\s+)?platform|built\s+(?:its|our|their)\s+own")),
+    (
+        "self_built_platform",
+        _rx(
+            r"自建|首年(?:网上)?交易额|网上交易额|自己(?:搭|建|做|开发)的?(?:电商|网上)?(?:平台|商城|网站|APP|小程序)|(?:平台|商城|网站|APP|小程序)(?:是)?(?:我们)?自己(?:开发|搭建|建|做|搭)的|自有(?:电商)?(?:平台|商城)|自己建平台|搭(?:了|个|建|起)?(?:一个|个)?(?:电商|网上|线上)?(?:平台|商城)|自主搭建|self[-\s]?built|(?:its|our|their|my)\s+own\s+(?:e-?commerce\s+)?platform|built\s+(?:its|our|their)\s+own"
+        ),
+    ),
     ("cross_border", _rx(r"跨境|cross[-\s]?border")),
-    ("hq_office_purchase", _rx(r"购房|买(?:了|下)?(?:个|一[套栋层间])?(?:办公|写字|房|楼)|买办|购买办公|购置|(?:bought|buy(?:ing)?|purchas\w*)\s+(?:an?\s+|the\s+)?office|purchase\s+subsid")),
+    (
+        "hq_office_purchase",
+        _rx(
+            r"购房|买(?:了|下)?(?:个|一[套栋层间])?(?:办公|写字|房|楼)|买办|购买办公|购置|(?:bought|buy(?:ing)?|purchas\w*)\s+(?:an?\s+|the\s+)?office|purchase\s+subsid"
+        ),
+    ),
     ("hq_office_rent", _rx(r"租(?:金|房|了|个|办公|写字楼|赁办公|期)|租用办公|房租|\brent|\bleas(?:e|ed|ing)")),
     ("hq_contribution_reward", _rx(r"贡献|纳税|contribution")),
-    ("hq_establishment", _rx(r"一次性产业扶持|产业扶持资金|注册资[金本]|线上年销售收入|入统|正常经营|registered\s+capital")),
+    (
+        "hq_establishment",
+        _rx(r"一次性产业扶持|产业扶持资金|注册资[金本]|线上年销售收入|入统|正常经营|registered\s+capital"),
+    ),
     ("demo_base", _rx(r"示范基地|示范园区|孵化基地|电商楼宇|demonstration\s+(?:base|park|zone)")),
     ("demo_enterprise", _rx(r"示范企业|示范创建|demonstration\s+(?:enterprise|company|firm)")),
-    ("talent", _rx(r"人才|落户(?!北碚|在北碚|到北碚)|子女|(?:孩子|小孩|娃)[^，。？]{0,4}(?:上学|读书|入学|念书)|上学|入学|医疗|就医|出入境|居留|talent|children|child|kids|school\w*|residence\s+permit")),
+    (
+        "talent",
+        _rx(
+            r"人才|落户(?!北碚|在北碚|到北碚)|子女|(?:孩子|小孩|娃)[^，。？]{0,4}(?:上学|读书|入学|念书)|上学|入学|医疗|就医|出入境|居留|talent|children|child|kids|school\w*|residence\s+permit"
+        ),
+    ),
 ]
 _HQ_GENERIC = _rx(r"总部|营销中心|结算中心|运营中心|营运中心|headquarters|\bHQ\b")
 _FACT_TOPICS = {
@@ -182,7 +208,12 @@ DRIVING_FACTS: dict[str, tuple[str, ...]] = {
     "hq_office_purchase": ("office_purchase_price_yuan",),
     "hq_office_rent": ("office_annual_rent_yuan",),
     "hq_contribution_reward": ("annual_local_contribution_yuan",),
-    "hq_establishment": ("registered_capital_yuan", "online_annual_sales_yuan", "sales_in_statistics", "years_in_operation"),
+    "hq_establishment": (
+        "registered_capital_yuan",
+        "online_annual_sales_yuan",
+        "sales_in_statistics",
+        "years_in_operation",
+    ),
     "demo_base": ("demo_base_level",),
     "demo_enterprise": ("demo_enterprise_level",),
 }
@@ -205,10 +236,18 @@ def topics_in(text: str, facts: dict[str, Any] | None = None) -> list[str]:
 # Cues
 # --------------------------------------------------------------------------------------------------
 
-LEAD_CUE = _rx(r"牵(?:的|个)?头|谁负责|角色|分工|职责|who\s+(?:is\s+)?responsible|who\s+(?:handles|manages|runs)|哪个(?:单位|部门)|哪些部门|归谁管|谁管|找哪个部门|找谁|主管部门|负责部门|负责单位|which\s+(?:department|bureau|unit|agency|office)|who\s+leads|\bleads?\b|in\s+charge")
-RESP_CUE = _rx(r"责任单位|配合单位|参与单位|协同单位|配合(?:它|的)|还有(?:哪些|哪几个|什么)(?:单位|部门)|还有谁|responsible\s+units?|which\s+units|departments\s+involved")
-DEADLINE_CUE = _rx(r"(?:搞|做|弄|干)完|哪年哪月|完工|完成时间|完成时限|完成期限|by\s+when|be\s+(?:finished|done)|finish(?:ed)?\s+by|complete(?:d)?\s+by|when\s+(?:is|are|should|must)\b.{0,50}\b(?:finish|complet|done|due)|(?:什么|啥|哪)(?:个)?(?:时候|时间|年)(?:之?前)?(?:要)?完成|何时完成|截止(?:时间|日期)|deadline|due\s+date|completion|be\s+completed")
-UNIT_TASK_CUE = _rx(r"干(?:嘛|什么|啥)|做(?:什么|啥)|什么作用|管什么|负责什么|牵头(?:了|的)?(?:哪|什么|啥|几|多少)|(?:哪|什么|啥|几)(?:项|些|个)?(?:工作|任务|事)|(?:任务|工作|事项)(?:有|是)?(?:哪些|哪几|什么)|哪几项|哪些项|是哪几|有哪几|leads?\s+(?:which|what)|负责(?:哪|什么|啥)|参与(?:了|的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?")
+LEAD_CUE = _rx(
+    r"牵(?:的|个)?头|谁负责|角色|分工|职责|who\s+(?:is\s+)?responsible|who\s+(?:handles|manages|runs)|哪个(?:单位|部门)|哪些部门|归谁管|谁管|找哪个部门|找谁|主管部门|负责部门|负责单位|which\s+(?:department|bureau|unit|agency|office)|who\s+leads|\bleads?\b|in\s+charge"
+)
+RESP_CUE = _rx(
+    r"责任单位|配合单位|参与单位|协同单位|配合(?:它|的)|还有(?:哪些|哪几个|什么)(?:单位|部门)|还有谁|responsible\s+units?|which\s+units|departments\s+involved"
+)
+DEADLINE_CUE = _rx(
+    r"(?:搞|做|弄|干)完|哪年哪月|完工|完成时间|完成时限|完成期限|by\s+when|be\s+(?:finished|done)|finish(?:ed)?\s+by|complete(?:d)?\s+by|when\s+(?:is|are|should|must)\b.{0,50}\b(?:finish|complet|done|due)|(?:什么|啥|哪)(?:个)?(?:时候|时间|年)(?:之?前)?(?:要)?完成|何时完成|截止(?:时间|日期)|deadline|due\s+date|completion|be\s+completed"
+)
+UNIT_TASK_CUE = _rx(
+    r"干(?:嘛|什么|啥)|做(?:什么|啥)|什么作用|管什么|负责什么|牵头(?:了|的)?(?:哪|什么|啥|几|多少)|(?:哪|什么|啥|几)(?:项|些|个)?(?:工作|任务|事)|(?:任务|工作|事项)(?:有|是)?(?:哪些|哪几|什么)|哪几项|哪些项|是哪几|有哪几|leads?\s+(?:which|what)|负责(?:哪|什么|啥)|参与(?:了|的)?(?:是)?(?:哪|什么)|哪(?:项|些)任务|是哪(?:项|些|一项)|管(?:哪|什么)|what\s+tasks?|which\s+tasks?"
+)
 _SOURCES = r"(?:附件|任务分解表|分解表|附表|annex|task\s+table)"
 DISCREPANCY_CUE = _rx(
     rf"(?:正文|主文|原文|main\s+text).{{0,30}}{_SOURCES}|{_SOURCES}.{{0,30}}(?:正文|主文|main\s+text)"
@@ -216,24 +255,36 @@ DISCREPANCY_CUE = _rx(
     rf"|{_SOURCES}.{{0,30}}(?:不一致|一致吗|一致|区别|差别|差异|不同|一样吗|一样|多了|少了|用词|出入|对应|编号|differ|discrepanc|inconsisten)"
 )
 NUMBERING_CUE = _rx(r"编号|第几部分|第几项|序号|numbering")
-TABLE_STRUCTURE_CUE = _rx(r"(?:任务分解表|分解表|附件|task\s+table|annex).{0,10}(?:多少项|几项|多少行|几行|多少个任务|哪些任务|一共|结构|how\s+many)")
+TABLE_STRUCTURE_CUE = _rx(
+    r"(?:任务分解表|分解表|附件|task\s+table|annex).{0,10}(?:多少项|几项|多少行|几行|多少个任务|哪些任务|一共|结构|how\s+many)"
+)
 SECTION_CUE = _rx(r"(总体要求|主要任务|支持政策|保障措施)(?:.{0,6})(?:有哪些|是什么|包括|有什么|有几|哪几)")
-VALIDITY_CUE = _rx(r"有效期|还有效|是否有效|仍然有效|到期|失效|废止|过期|还能用|还适用|还执行|还管用|管用不|还算数|还在执行|(?:今年|现在|明年)还(?:能|可以)(?:申请|申报|享受)|still\s+(?:valid|in\s+force|apply)|expire|valid\s+until")
-APPLY_CUE = _rx(r"怎么申请|如何申请|申请流程|申请材料|申报|去哪(?:里)?申请|找谁申请|办理流程|how\s+(?:do|can)\s+(?:we|I)\s+apply|how\s+to\s+apply|application\s+process")
-TARGET_CUE = _rx(r"目标|多少家|几家|多少个|几个|好多家|好多个|培育.{0,8}(?:多少|几|好多)|要达到|达到多少|搞到多少|要搞到|突破多少|量化|年份节点|打造成|targets?|goals?|reach\w*\s+by|by\s+2022|到2022年|plan\s+to\s+(?:cultivate|foster|develop|build)|how\s+many\b.{0,40}\b(?:cultivate|foster)")
+VALIDITY_CUE = _rx(
+    r"有效期|还有效|是否有效|仍然有效|到期|失效|废止|过期|还能用|还适用|还执行|还管用|管用不|还算数|还在执行|(?:今年|现在|明年)还(?:能|可以)(?:申请|申报|享受)|still\s+(?:valid|in\s+force|apply)|expire|valid\s+until"
+)
+APPLY_CUE = _rx(
+    r"怎么申请|如何申请|申请流程|申请材料|申报|去哪(?:里)?申请|找谁申请|办理流程|how\s+(?:do|can)\s+(?:we|I)\s+apply|how\s+to\s+apply|application\s+process"
+)
+TARGET_CUE = _rx(
+    r"目标|多少家|几家|多少个|几个|好多家|好多个|培育.{0,8}(?:多少|几|好多)|要达到|达到多少|搞到多少|要搞到|突破多少|量化|年份节点|打造成|targets?|goals?|reach\w*\s+by|by\s+2022|到2022年|plan\s+to\s+(?:cultivate|foster|develop|build)|how\s+many\b.{0,40}\b(?:cultivate|foster)"
+)
 META_CUE = _rx(
     r"文号|文件号|北碚府发|几号文|印发|发文(?:机关|单位)?|成文|主送|下发(?:给|到)|发给(?:哪些|谁)|哪(?:天|一天)(?:发|印|出)|"
     r"(?:什么|啥)时候(?:发|印|出台)|发布(?:时间|日期)|哪个单位(?:发|印)|落款|\bissued\b|document\s+number|issuing|publish\w*|which\s+(?:body|authority|government|department)\s+(?:issued|published|wrote)"
 )
 PREAMBLE_CUE = _rx(r"依据哪|根据哪|上级文件|出台依据|渝府发|based\s+on\s+which|文件开头|开头说")
-MONEY_CUE = _rx(r"多少|几个钱|能拿|能补|能奖|能给|有钱|给钱|补贴|补助|扶持|奖励|奖多少|优惠|how\s+much|eligible|qualif|subsid|support|reward|grant")
+MONEY_CUE = _rx(
+    r"多少|几个钱|能拿|能补|能奖|能给|有钱|给钱|补贴|补助|扶持|奖励|奖多少|优惠|how\s+much|eligible|qualif|subsid|support|reward|grant"
+)
 PERSONAL_CUE = _rx(
     r"我们|我司|我公司|本公司|咱们|咱|(?<!给)(?<!帮)(?<!告诉)(?<!跟)(?<!为)我(?!国|区)|\bour\b|\bwe\b|\bus\b|\bI\b|\bmy\b|"
     r"买了|租了|建了|搭了|设了|新设了|新设立了|开了|做了|卖了|评上|获评|"
     r"能(?:拿|补|奖|给|获得?|得到?|享受|领)(?:到)?多少|能拿到.{0,10}吗|有钱拿|went\s+live|can\s+we|can\s+I"
 )
 STACK_CUE = _rx(r"同时|另外|还|也|加上|加起来|两项|各项|叠加|combined|also|as\s+well|in\s+addition")
-FOLLOWUP_CUE = _rx(r"^\W*(?:那|那么|如果|要是|假如|换成|改为|改成|then\b|what\s+if|and\s+if|if\s+it)|呢\W*$|这项|该项|这个|这条|那项|那条|这一项|它|这块|那块|\bthis\b|\bthat\b|\bit\b")
+FOLLOWUP_CUE = _rx(
+    r"^\W*(?:那|那么|如果|要是|假如|换成|改为|改成|then\b|what\s+if|and\s+if|if\s+it)|呢\W*$|这项|该项|这个|这条|那项|那条|这一项|它|这块|那块|\bthis\b|\bthat\b|\bit\b"
+)
 
 # Units named in the document, with the short forms people use.
 _UNIT_ALIASES = default_phrasing().unit_aliases  # corpus/phrasing.yaml
@@ -257,10 +308,17 @@ _TASK_WORDS = _rx(r"任务|task|加快发展")
 _TITLE_PREFIX = re.compile(r"^(?:支持|大力|加快|创新|深化|推动|提升|构建|打造|培育|健全)+")
 _ID_PATTERNS = [
     (_rx(r"附件\s*[-—－]?\s*(\d{1,2})(?!\d)"), "annex"),
-    (_rx(r"(?:任务分解表|分解表|附件|附表|表)[^，。？?\d]{0,10}?第\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:项|条|行|个)"), "annex"),
+    (
+        _rx(
+            r"(?:任务分解表|分解表|附件|附表|表)[^，。？?\d]{0,10}?第\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:项|条|行|个)"
+        ),
+        "annex",
+    ),
     (_rx(r"\bannex\s*(?:row\s*)?[-#]?\s*(\d{1,2})\b"), "annex"),
     (_rx(r"([一二三四])\s*[（(]\s*([一二三四五六])\s*[)）]\s*(\d)?"), "main"),
 ]
+
+
 def explicit_clause_ids(text: str, corpus: "Corpus") -> list[str]:
     """Clause ids written out in the question: 三(四), 三（四）, 附件11, 附件-11, 任务分解表第10项, 二(一)."""
     found: list[str] = []
@@ -324,9 +382,17 @@ def rank_clauses(text: str, corpus: "Corpus", hits: list[Any] | None = None) -> 
             scores[cid] = scores.get(cid, 0) + sum(min(len(m), 8) for m in matches) + 4
     if _CROSS_BORDER_ANY.search(text):  # the cross-border task or the cross-border subsidy: the wording decides
         subsidy = POLICY_CLAUSES["cross_border"][0]
-        task = next((c.clause_id for c in corpus.clauses if c.source == "main" and "跨境" in c.title
-                     and c.clause_id != subsidy), subsidy)
-        preferred, other = (subsidy, task) if _SUPPORT_WORDS.search(text) and not _TASK_WORDS.search(text) else (task, subsidy)
+        task = next(
+            (
+                c.clause_id
+                for c in corpus.clauses
+                if c.source == "main" and "跨境" in c.title and c.clause_id != subsidy
+            ),
+            subsidy,
+        )
+        preferred, other = (
+            (subsidy, task) if _SUPPORT_WORDS.search(text) and not _TASK_WORDS.search(text) else (task, subsidy)
+        )
         scores[preferred] = scores.get(preferred, 0) + 6
         scores[other] = scores.get(other, 0) + 3
     for rank, hit in enumerate(hits or []):
@@ -345,9 +411,7 @@ def lexical_evidence(text: str, corpus: "Corpus") -> bool:
         return True
     if units_in(text) or explicit_clause_ids(text, corpus):
         return True
-    return any(
-        _title_overlap(question, c.title) for c in corpus.clauses if c.source == "main" and c.title
-    )
+    return any(_title_overlap(question, c.title) for c in corpus.clauses if c.source == "main" and c.title)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -263,7 +263,12 @@ class NonMonetaryRule(_Model):
 
 
 Rule = Annotated[
-    FixedRule | PercentWithCapRule | YearlyPercentWithCapRule | YearlyScheduleRule | ByLevelRule | TiersRule
+    FixedRule
+    | PercentWithCapRule
+    | YearlyPercentWithCapRule
+    | YearlyScheduleRule
+    | ByLevelRule
+    | TiersRule
     | NonMonetaryRule,
     Field(discriminator="kind"),
 ]
@@ -395,9 +400,10 @@ class PolicyBook(_Model):
 
     def cross_refs(self, lang: Lang) -> dict[str, str]:
         """{policy_id.name} → formatted figure, for texts that cite another policy's threshold."""
-        return self._memoised(("refs", lang), lambda: {
-            f"{p.id}.{k}": format_quantity(q, lang) for p in self.policies for k, q in p.params().items()
-        })
+        return self._memoised(
+            ("refs", lang),
+            lambda: {f"{p.id}.{k}": format_quantity(q, lang) for p in self.policies for k, q in p.params().items()},
+        )
 
     def params_text(self, policy_id: str, lang: Lang) -> dict[str, str]:
         """The policy's figures formatted for templates, plus {lead_unit} and (non-monetary) {preferences}."""
@@ -419,10 +425,14 @@ class PolicyBook(_Model):
 
     def notes(self, policy_id: str, lang: Lang, when: str) -> list[str]:
         """The policy's standing notes (its open questions), filled with its figures."""
-        return self._memoised(("notes", policy_id, lang, when), lambda: [
-            render(n.get(lang), self.params_text(policy_id, lang))
-            for n in self.policy(policy_id).notes if n.when == when
-        ])
+        return self._memoised(
+            ("notes", policy_id, lang, when),
+            lambda: [
+                render(n.get(lang), self.params_text(policy_id, lang))
+                for n in self.policy(policy_id).notes
+                if n.when == when
+            ],
+        )
 
     # -- facts, names, notices --------------------------------------------------------------------
 
@@ -435,12 +445,14 @@ class PolicyBook(_Model):
         }
 
     def fact_label(self, name: str, lang: Lang = "zh") -> str:
-        return self._memoised(("label", name, lang),
-                              lambda: render(self.facts[name].label.get(lang), self._fact_values(lang)))
+        return self._memoised(
+            ("label", name, lang), lambda: render(self.facts[name].label.get(lang), self._fact_values(lang))
+        )
 
     def fact_description(self, name: str, lang: Lang = "zh") -> str:
-        return self._memoised(("desc", name, lang),
-                              lambda: render(self.facts[name].description.get(lang), self._fact_values(lang)))
+        return self._memoised(
+            ("desc", name, lang), lambda: render(self.facts[name].description.get(lang), self._fact_values(lang))
+        )
 
     def notice(self, name: str, lang: Lang = "zh", **values: str) -> str:
         """A shared sentence; figures of other policies are filled in, per-call values ({asks}) from ``values``."""
@@ -490,8 +502,9 @@ def _with_units(book: PolicyBook, corpus_dir: Path) -> PolicyBook:
         annex_rows = [c for c in p.clauses if corpus.get(c).source == "annex"]
         if (p.annex_row == "none") == bool(annex_rows):
             raise ValueError(f"policy {p.id}: annex_row: none must be set exactly when it has no annex row")
-        filled.append(p.model_copy(update={"lead_unit": source.lead_unit,
-                                           "responsible_units": list(source.responsible_units)}))
+        filled.append(
+            p.model_copy(update={"lead_unit": source.lead_unit, "responsible_units": list(source.responsible_units)})
+        )
     return book.model_copy(update={"policies": filled})
 
 

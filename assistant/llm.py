@@ -76,7 +76,9 @@ class GuardedLLM:
         problems: list[str] = []
         for attempt in range(2):
             if problems:
-                messages.append(HumanMessage(content="上一个回答未通过核验：" + "；".join(problems[:5]) + "。请严格按规则重写。"))
+                messages.append(
+                    HumanMessage(content="上一个回答未通过核验：" + "；".join(problems[:5]) + "。请严格按规则重写。")
+                )
             text = self._generate(messages, calculations)
             calculation = calculations[-1] if calculations else None
             report = check_answer(text, self.corpus, calculations, user_texts)
@@ -149,7 +151,8 @@ def _describe(result: CalculationResult) -> str:
     for item in relevant_items(result) or result.items:
         amount = format_yuan(item.amount_yuan) if item.amount_yuan else "—"
         bound = "（上限）" if item.is_upper_bound else ""
-        lines.append(f"- {item.title}（{'、'.join(item.clause_ids)}）：{item.status}，金额 {amount}{bound}；{item.basis}")
+        lines.append(
+            f"- {item.title}（{'、'.join(item.clause_ids)}）：{item.status}，金额 {amount}{bound}；{item.basis}"
+        )
     lines.append(f"合计：{format_yuan(result.total_yuan)}")
     return "\n".join(lines)
-

@@ -41,7 +41,9 @@ class MatchResult(BaseModel):
 def _max_awards() -> dict[str, Decimal | None]:
     out: dict[str, Decimal | None] = {}
     for policy in knowledge.policies():
-        names = [n for n in policy.params() if fnmatch.fnmatchcase(n, "*amount") or n in ("cap", "national", "municipal")]
+        names = [
+            n for n in policy.params() if fnmatch.fnmatchcase(n, "*amount") or n in ("cap", "national", "municipal")
+        ]
         values = [policy.params()[n].value for n in names if policy.params()[n].unit == "CNY"]
         out[policy.id] = max(values) if values else None  # None: no cap (a share of what the firm contributes)
     return out
@@ -68,8 +70,11 @@ def match(profile: EnterpriseProfile | dict, lang: Literal["zh", "en"] = "zh") -
 
 def group(result: CalculationResult, stated: set[str] | None = None) -> MatchResult:
     """Group and rank a calculation already made (the page calculates once and renders the groups)."""
-    stated = stated if stated is not None else {f for it in result.items for f in POLICY_FACTS.get(it.policy_id, ())
-                                                 if f not in it.missing_facts}
+    stated = (
+        stated
+        if stated is not None
+        else {f for it in result.items for f in POLICY_FACTS.get(it.policy_id, ()) if f not in it.missing_facts}
+    )
     items = result.items
     return MatchResult(
         eligible=sorted((it for it in items if it.status == "eligible"), key=lambda it: -(it.amount or Decimal(0))),

@@ -26,7 +26,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from typing import Literal
 
 import cn2an
@@ -101,8 +110,16 @@ _CN_INT = rf"[{_CN_DIGIT}十拾][{_CN_DIGIT}{_CN_MULT}]*"
 NUMERAL = rf"(?:{_MIXED}|{_CN_DEC}|{_CN_INT})"
 
 _SCALE = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10**4, "亿": 10**8}
-_ENGLISH_SCALE = {"thousand": 10**3, "k": 10**3, "million": 10**6, "mn": 10**6, "m": 10**6,
-                  "billion": 10**9, "bn": 10**9, "b": 10**9}
+_ENGLISH_SCALE = {
+    "thousand": 10**3,
+    "k": 10**3,
+    "million": 10**6,
+    "mn": 10**6,
+    "m": 10**6,
+    "billion": 10**9,
+    "bn": 10**9,
+    "b": 10**9,
+}
 _ARABIC_SCALED = re.compile(r"(\d+(?:\.\d+)?)([十拾百佰千仟万亿]*)")
 _ARABIC_ENGLISH = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|mn|bn|k|m|b)", re.IGNORECASE)
 _CN_TAIL = re.compile(r"(.+[亿])([一二两三四五六七八九])")  # cn2an rejects 三亿五; 两万五, 一千五 it reads itself
@@ -126,7 +143,7 @@ def _split_currency(text: str) -> tuple[str, Currency, bool]:
     s = prepare(text).strip()
     pre = _CURRENCY_PREFIX.match(s)
     head = pre.group(0) if pre else ""
-    s = s[len(head):]
+    s = s[len(head) :]
     suf = _CURRENCY_SUFFIX.search(s)
     tail = suf.group(0) if suf else ""
     s = s[: len(s) - len(tail)] if tail else s

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 from typing import Any
 
 # Numerals, money figures and exchange rates are read by the one money module; this module binds them.
@@ -60,12 +60,18 @@ __all__ = [
 # failing that, the nearest after it. "claim" marks an outcome the owner quotes, never a fact.
 _CUES: list[tuple[str, str]] = [
     (r"注册资[金本]|registered\s+capital", "capital"),
-    (r"线上年销售收入|年销售收入|线上销售收入|销售收入|annual\s+(?:online\s+)?sales|online\s+sales\s+revenue", "hq_sales"),
+    (
+        r"线上年销售收入|年销售收入|线上销售收入|销售收入|annual\s+(?:online\s+)?sales|online\s+sales\s+revenue",
+        "hq_sales",
+    ),
     (r"线上(?:月|年)?销(?:售)?(?:额)?|(?:月|年)销(?:售额|量)?", "sales"),
     (r"零售交易额|零售额|零售|retail", "retail"),
     (r"交易额|成交额|成交|交易量|交易|卖了|卖出|销售额|营业额|流水|GMV|transactions?|turnover|sales", "sales"),
     (r"月租金|每月租金|月租|房租每月|monthly\s+rent|rent\s+per\s+month", "month_rent"),
-    (r"年租金|每年租金|租金|房租|租了|租用办公|租(?:个|间|套)?(?:办公|写字楼)|\brent(?:ing|ed|s)?|leas(?:e|ing|ed)", "rent"),
+    (
+        r"年租金|每年租金|租金|房租|租了|租用办公|租(?:个|间|套)?(?:办公|写字楼)|\brent(?:ing|ed|s)?|leas(?:e|ing|ed)",
+        "rent",
+    ),
     (r"首付|定金|订金|按揭|月供|down\s+payment|deposit", "part_payment"),
     (r"购买|购房|购置|买了|买下|买|总价|房价|bought|buy(?:ing)?|purchas(?:e|ed|ing)", "purchase"),
     (r"地方经济发展贡献|贡献|纳税|缴税|税收|contribut\w*", "contribution"),
@@ -113,7 +119,9 @@ CNY_FIELDS = frozenset(
 )
 
 _CROSS_BORDER = re.compile(r"跨境|跨竟|cross[-\s]?border", re.IGNORECASE)
-_PLATFORM = re.compile(r"自建|自己(?:搭|建|做)|自主搭建|平台|self[-\s]?built|own\s+(?:e-?commerce\s+)?platform", re.IGNORECASE)
+_PLATFORM = re.compile(
+    r"自建|自己(?:搭|建|做)|自主搭建|平台|self[-\s]?built|own\s+(?:e-?commerce\s+)?platform", re.IGNORECASE
+)
 _HQ = re.compile(r"总部|营销中心|结算中心|运营中心|营运中心|headquarters|\bHQ\b", re.IGNORECASE)
 
 # Recognition levels and HQ types.
@@ -127,7 +135,9 @@ _DEMO_PATTERNS = [
     (re.compile(rf"(?:{_ENTERPRISE_NOUN})[^，。；,.!?？！是]{{0,3}}?{_LEVEL}", re.IGNORECASE), "demo_enterprise_level"),
     (re.compile(rf"(?:{_BASE_NOUN})[^，。；,.!?？！是]{{0,3}}?{_LEVEL}", re.IGNORECASE), "demo_base_level"),
 ]
-_BARE_LEVEL = re.compile(rf"^\W*(?:是|我们是|属于|is|it's|it\s+is|we\s+are)?\s*{_LEVEL}\s*(?:的|认定)?\W*$", re.IGNORECASE)
+_BARE_LEVEL = re.compile(
+    rf"^\W*(?:是|我们是|属于|is|it's|it\s+is|we\s+are)?\s*{_LEVEL}\s*(?:的|认定)?\W*$", re.IGNORECASE
+)
 _HQ_TYPES = [
     (re.compile(r"区域总部|regional\s+(?:HQ|headquarters?)", re.IGNORECASE), "regional_hq"),
     (re.compile(r"营销中心|marketing\s+cent(?:er|re)", re.IGNORECASE), "marketing_center"),
@@ -138,7 +148,9 @@ _HQ_TYPES = [
 
 _NOT_YET_RECOGNISED = re.compile(
     r"在申报|正在申报|准备申报|打算申报|申请中|申报中|还没(?:有)?(?:批|认定|评上|下来|通过)|尚未(?:批|认定|获批|通过)|没批下来|没评上|想(?:申报|评|争取)|"
-    r"applying\s+for|not\s+yet\s+(?:recogni[sz]ed|approved)|hoping\s+to", re.IGNORECASE)
+    r"applying\s+for|not\s+yet\s+(?:recogni[sz]ed|approved)|hoping\s+to",
+    re.IGNORECASE,
+)
 _NEWLY_SET_UP = re.compile(
     r"新设|新成立|新落户|新引进|新开|刚开|刚设|刚成立|刚落户|(?:在北碚|在我区|在区内)(?:区)?(?:新)?设立|设立了|落户北碚|\bnew(?:ly)?\b|"
     r"\b(?:just\s+)?(?:opened|set\s+up|established|moved)\b",
@@ -159,24 +171,42 @@ _BOOL_FACTS: list[tuple[str, re.Pattern, re.Pattern]] = [
             r"(?:不|没有?|未|并非)(?:是)?(?:在|于)?北碚(?:区)?(?:注册|登记)|注册(?:地)?(?:在|于)?(?:外地|外区|外省|其他区|区外|境外|国外|香港|澳门|台湾|海外|"
             r"渝北|渝中|江北|南岸|沙坪坝|九龙坡|大渡口|巴南|璧山|江津|合川|永川|两江新区(?!水土|蔡家)|上海|深圳|北京|成都|杭州|广州)|"
             r"(?:在|于)(?:渝北|渝中|江北|南岸|沙坪坝|九龙坡|大渡口|巴南|璧山|江津|合川|永川|外地|外省|香港|上海|深圳|北京|成都|杭州|广州)(?:区)?注册|"
-            r"not\s+registered\s+in\s+Beibei|registered\s+(?:in|at)\s+(?!Beibei)(?:[A-Z][a-z]+)", re.IGNORECASE),
-        re.compile(r"(?:在|于)北碚(?:区)?(?:注册|登记)|注册(?:地)?(?:在|于)北碚|北碚(?:区)?注册的|registered\s+in\s+Beibei", re.IGNORECASE),
+            r"not\s+registered\s+in\s+Beibei|registered\s+(?:in|at)\s+(?!Beibei)(?:[A-Z][a-z]+)",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            r"(?:在|于)北碚(?:区)?(?:注册|登记)|注册(?:地)?(?:在|于)北碚|北碚(?:区)?注册的|registered\s+in\s+Beibei",
+            re.IGNORECASE,
+        ),
     ),
     (
         "local_legal_entity",
-        re.compile(r"非本地法人|不是(?:本地)?法人|没有(?:独立)?法人|分公司|分支机构|not\s+a\s+local\s+legal\s+entity", re.IGNORECASE),
+        re.compile(
+            r"非本地法人|不是(?:本地)?法人|没有(?:独立)?法人|分公司|分支机构|not\s+a\s+local\s+legal\s+entity",
+            re.IGNORECASE,
+        ),
         re.compile(r"本地法人|独立法人|local\s+legal\s+entity", re.IGNORECASE),
     ),
     (
         "sales_in_statistics",
-        re.compile(r"(?:没有|没|未|尚未|还没有?|不)(?:数据)?入统|(?:没有?|未|尚未|还没有?|不在)(?:进|纳入|进入|列入)?(?:统计|统计口径)|not\s+(?:yet\s+)?(?:in|included\s+in)\s+(?:the\s+)?statistics", re.IGNORECASE),
-        re.compile(r"入(?:了)?统|纳(?:入)?(?:了)?统(?:计)?|进(?:入)?(?:了)?统计|included\s+in\s+(?:the\s+)?(?:official\s+)?statistics", re.IGNORECASE),
+        re.compile(
+            r"(?:没有|没|未|尚未|还没有?|不)(?:数据)?入统|(?:没有?|未|尚未|还没有?|不在)(?:进|纳入|进入|列入)?(?:统计|统计口径)|not\s+(?:yet\s+)?(?:in|included\s+in)\s+(?:the\s+)?statistics",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            r"入(?:了)?统|纳(?:入)?(?:了)?统(?:计)?|进(?:入)?(?:了)?统计|included\s+in\s+(?:the\s+)?(?:official\s+)?statistics",
+            re.IGNORECASE,
+        ),
     ),
 ]
-_QUESTION_CLAUSE = re.compile(r"必须|需要|需不需要|要求|是否|要不要|是不是|吗|么|呢|\?|？|\bmust\b|\bneed\b|\brequired?\b", re.IGNORECASE)
+_QUESTION_CLAUSE = re.compile(
+    r"必须|需要|需不需要|要求|是否|要不要|是不是|吗|么|呢|\?|？|\bmust\b|\bneed\b|\brequired?\b", re.IGNORECASE
+)
 
 _YEAR_NUM = r"(?P<n>\d+(?:\.\d+)?|[一二两三四五六七八九十]+|半|one|two|three|four|five|six|seven|eight|nine|ten)"
-_EN_NUMBERS = {w: i for i, w in enumerate(("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"), 1)}
+_EN_NUMBERS = {
+    w: i for i, w in enumerate(("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"), 1)
+}
 
 
 def _count(word: str) -> Decimal | None:
@@ -184,9 +214,16 @@ def _count(word: str) -> Decimal | None:
     if word.lower() in _EN_NUMBERS:
         return Decimal(_EN_NUMBERS[word.lower()])
     return parse_numeral(word)
+
+
 _YEARS_IN_OPERATION = [
-    re.compile(rf"(?:正常)?(?:经营|运营|营业|成立|开业|开了|开张|开店|开门)(?:了|已|已经|满|超过|达|到现在|至今|才|只有|刚|刚刚)*\s*(?P<almost>快|将近|接近|差不多|近)?\s*{_YEAR_NUM}\s*(?P<u>个月|月|年)(?P<half>半)?"),
-    re.compile(rf"(?:operat(?:ing|ed|ion)|in\s+(?:business|operation))(?:\s+normally)?\s+(?:for\s+)?(?:about\s+|over\s+)?{_YEAR_NUM}\s*(?P<u>years?|months?)", re.IGNORECASE),
+    re.compile(
+        rf"(?:正常)?(?:经营|运营|营业|成立|开业|开了|开张|开店|开门)(?:了|已|已经|满|超过|达|到现在|至今|才|只有|刚|刚刚)*\s*(?P<almost>快|将近|接近|差不多|近)?\s*{_YEAR_NUM}\s*(?P<u>个月|月|年)(?P<half>半)?"
+    ),
+    re.compile(
+        rf"(?:operat(?:ing|ed|ion)|in\s+(?:business|operation))(?:\s+normally)?\s+(?:for\s+)?(?:about\s+|over\s+)?{_YEAR_NUM}\s*(?P<u>years?|months?)",
+        re.IGNORECASE,
+    ),
 ]
 _RENT_YEARS = [
     re.compile(rf"(?:租期为?|租了|租用|连续租|租|合同(?:签了|签的|期为?|为)?|签了|租约|租赁期为?)\s*{_YEAR_NUM}\s*年"),
@@ -229,8 +266,9 @@ def _cue_for(text: str, amount: Amount, others: list[Amount]) -> str | None:
     """Kind of the cue nearest before the figure within its clause, else nearest after."""
     seg_start, seg_end = _segment(text, amount.start)
     blocked = [(a.start, a.end) for a in others]
-    before = [m for m in _CUE_RE.finditer(text, seg_start, amount.start)
-              if not any(s <= m.start() < e for s, e in blocked)]
+    before = [
+        m for m in _CUE_RE.finditer(text, seg_start, amount.start) if not any(s <= m.start() < e for s, e in blocked)
+    ]
     if before:
         return _CUE_KIND[before[-1].lastgroup]  # type: ignore[index]
     for m in _CUE_RE.finditer(text, amount.end, max(seg_end, amount.end)):
@@ -284,17 +322,18 @@ def _field_for(kind: str, amount: Amount, text: str, topics: set[str]) -> str | 
     return _MONEY_FIELDS.get(kind)
 
 
-
 # What a figure measures is decided by more than its cue word: its period (per month / per year), its
 # ordinal (the first year or a later one), its scope (cross-border or domestic), and whether it is the
 # subsidy itself or a threshold being asked about rather than a fact about the business.
 _PERIOD_MONTH = re.compile(
     r"每个?月|平均每?月|月(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*月|一个月|per\s+month|monthly|a\s+month|(?:every|each)\s+month|/\s*mo\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _ONE_MONTH = re.compile(r"(?<!线)上个?月|这个?月|本月|当月|last\s+month|this\s+month", re.IGNORECASE)
 _PERIOD_YEAR = re.compile(
     r"每年|年(?:租|均|销|营业|交易|流水|收入|贡献|度)|/\s*年|一年|全年|per\s+(?:year|annum)|annual(?:ly)?|yearly|a\s+year|(?:every|each)\s+year|/\s*yr\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _ORDINAL = re.compile(
     r"(?:第\s*(?P<n>[一二两三四五六七八九十\d]{1,3})\s*(?:个)?年(?:度)?|(?P<first>首年|头一?年|第一年|头年|first[-\s]year|(?:in\s+)?year\s*(?:one|1)\b)"
     r"|(?P<next>次年|第二年|second[-\s]year|(?:in\s+)?year\s*(?:two|2)\b)|(?P<cal>20\d\d)\s*年(?!\d*月))",
@@ -302,17 +341,31 @@ _ORDINAL = re.compile(
 )
 _ORDINAL_RANGE = re.compile(
     r"第?\s*[一二两三四五1-5]\s*(?:个)?年?\s*(?:到|至|-|~|～|—)\s*第?\s*[一二两三四五1-5]\s*(?:个)?年|"
-    r"years?\s+(?:one|1)\s+(?:to|through|-)\s+(?:two|three|four|five|[2-5])", re.IGNORECASE)
+    r"years?\s+(?:one|1)\s+(?:to|through|-)\s+(?:two|three|four|five|[2-5])",
+    re.IGNORECASE,
+)
 # "附件里说自建平台5亿以上给500万元": the owner quoting (or misquoting) the rule, not stating a fact
-_QUOTED_RULE = re.compile(r"(?:文件|附件|正文|政策|条文|规定|表)(?:里|上|中|里面)?(?:说|写|规定|讲)(?:的)?|according\s+to\s+the\s+(?:document|policy)", re.IGNORECASE)
-_CORRECTION = re.compile(r"其实|不对|说错|改成|改为|更正|应该是|纠正|actually|sorry|correction|I\s+meant", re.IGNORECASE)
+_QUOTED_RULE = re.compile(
+    r"(?:文件|附件|正文|政策|条文|规定|表)(?:里|上|中|里面)?(?:说|写|规定|讲)(?:的)?|according\s+to\s+the\s+(?:document|policy)",
+    re.IGNORECASE,
+)
+_CORRECTION = re.compile(
+    r"其实|不对|说错|改成|改为|更正|应该是|纠正|actually|sorry|correction|I\s+meant", re.IGNORECASE
+)
 _LIST_SEPARATOR = re.compile(r"\s*(?:、|,|，|;|；|和|及|与|以及|and|,\s*and)\s*", re.IGNORECASE)
-_UNIT_PRICE = re.compile(r"每平(?:方)?米?|一平(?:方)?米?|/\s*(?:平|㎡|m2|平方米)|每㎡|per\s+(?:square\s+)?(?:metre|meter|m2|sqm)", re.IGNORECASE)
+_UNIT_PRICE = re.compile(
+    r"每平(?:方)?米?|一平(?:方)?米?|/\s*(?:平|㎡|m2|平方米)|每㎡|per\s+(?:square\s+)?(?:metre|meter|m2|sqm)",
+    re.IGNORECASE,
+)
 _DOMESTIC = re.compile(r"国内|境内|内贸|内销|domestic", re.IGNORECASE)
 _CLAIM_AFTER = re.compile(
-    r"\s*(?:元|块)?(?:的)?(?:一次性|产业|财政|购房|租房|专项|政策)*(?:补贴|补助|扶持|奖励|奖金|资助|subsid|grant|reward|support)", re.IGNORECASE)
+    r"\s*(?:元|块)?(?:的)?(?:一次性|产业|财政|购房|租房|专项|政策)*(?:补贴|补助|扶持|奖励|奖金|资助|subsid|grant|reward|support)",
+    re.IGNORECASE,
+)
 _THRESHOLD_ASKED = re.compile(
-    r"门槛|标准|要求|起步|最低|至少要|必须|得达到|要达到|需达到|够不够|到没到|达没达到|过没过|够线|(?:那|这)条线|的线|threshold|minimum|required", re.IGNORECASE)
+    r"门槛|标准|要求|起步|最低|至少要|必须|得达到|要达到|需达到|够不够|到没到|达没达到|过没过|够线|(?:那|这)条线|的线|threshold|minimum|required",
+    re.IGNORECASE,
+)
 _THRESHOLD_QUESTION = re.compile(r"够不够|到没到|达没达到|过没过|那条线|这条线", re.IGNORECASE)
 _NOT_RETAIL = re.compile(r"B2B|批发|一般贸易|大宗|to\s*B\b", re.IGNORECASE)
 _RETAIL = re.compile(r"零售|B2C|retail", re.IGNORECASE)
@@ -322,12 +375,23 @@ def not_retail(text: str) -> bool:
     """B2B or wholesale volume with no retail part named: not the 零售交易额 the cross-border rule counts."""
     return bool(_NOT_RETAIL.search(text)) and not _RETAIL.search(text)
 
-_HOW_COUNTED = re.compile(r"还算|算不算|算吗|怎么算|如何算|从.{0,15}算|还是.{0,12}算|起算|是指|指什么|什么意思|怎么认定|如何认定|怎么理解|how\s+is\b.{0,30}\b(?:counted|measured|defined)", re.IGNORECASE)
-_SERIES_MARK = re.compile(r"每年|年均|连续|前\s*[\d一二两三四五]\s*年|各年|\d\s*年(?:都|均)|per\s+year|a\s+year|annual|each\s+year|every\s+year", re.IGNORECASE)
+
+_HOW_COUNTED = re.compile(
+    r"还算|算不算|算吗|怎么算|如何算|从.{0,15}算|还是.{0,12}算|起算|是指|指什么|什么意思|怎么认定|如何认定|怎么理解|how\s+is\b.{0,30}\b(?:counted|measured|defined)",
+    re.IGNORECASE,
+)
+_SERIES_MARK = re.compile(
+    r"每年|年均|连续|前\s*[\d一二两三四五]\s*年|各年|\d\s*年(?:都|均)|per\s+year|a\s+year|annual|each\s+year|every\s+year",
+    re.IGNORECASE,
+)
 _PERSONAL = re.compile(r"我|咱|本公司|\bwe\b|\bour\b|\bI\b|\bmy\b", re.IGNORECASE)
 _PERIOD_FIELDS = {  # fields whose figure has a period; the calculator wants the yearly (or first-year) one
-    "office_annual_rent_yuan", "online_annual_sales_yuan", "annual_local_contribution_yuan",
-    "platform_first_year_online_transactions_yuan", "cross_border_retail_usd", "cross_border_retail_cny",
+    "office_annual_rent_yuan",
+    "online_annual_sales_yuan",
+    "annual_local_contribution_yuan",
+    "platform_first_year_online_transactions_yuan",
+    "cross_border_retail_usd",
+    "cross_border_retail_cny",
 }
 
 
@@ -404,6 +468,7 @@ def _scope(segment: str) -> str | None:
         return "domestic"
     return None
 
+
 def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extraction) -> None:
     """Give each figure the field its cue names, once its period, ordinal and scope are consistent with
     that field; a figure that cannot be bound with confidence goes to ``out.unclear`` (the composer asks).
@@ -432,8 +497,11 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         if re.search(r"(?:那|这)(?:个|笔)?\s*$", head) and amount.value in _award_amounts():
             last_kind = "claim"
             continue  # "新设立总部那100万": the award, pointed at
-        if (_QUESTION_CLAUSE.search(clause) or _THRESHOLD_QUESTION.search(clause)) and _THRESHOLD_ASKED.search(clause) \
-                and not _PERSONAL.search(clause):
+        if (
+            (_QUESTION_CLAUSE.search(clause) or _THRESHOLD_QUESTION.search(clause))
+            and _THRESHOLD_ASKED.search(clause)
+            and not _PERSONAL.search(clause)
+        ):
             continue  # "门槛是不是1亿": a threshold being asked about
         if _QUOTED_RULE.search(clause) and not _PERSONAL.search(clause):
             continue  # "附件里说…5亿以上给500万": the rule as the owner quotes it
@@ -454,8 +522,12 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
                 last_kind = "claim"
                 continue  # "自建平台30万和示范企业10万": a policy's award named next to its policy
             kind = kind.removesuffix("_weak")
-        if kind is None and amount.value in _award_amounts() and amount.currency == "CNY" \
-                and re.search(r"还是|是不是|应该|能不能|能否|可以|可不可以|吗", clause):
+        if (
+            kind is None
+            and amount.value in _award_amounts()
+            and amount.currency == "CNY"
+            and re.search(r"还是|是不是|应该|能不能|能否|可以|可不可以|吗", clause)
+        ):
             continue  # "应该是30万还是50万", "能申请100万吗": a bare award amount is the award, not a fact
         if kind is None:
             out.unassigned.append(amount)
@@ -466,8 +538,13 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
             last_kind, last_ordinal = "claim", ordinal
             continue  # "能拿200万吗", "补贴最高100万元": what the owner hopes or quotes, not a fact
         if kind == "office":  # "600万元的办公楼": bought or rented, as the sentence says
-            kind = "rent" if re.search(r"租|rent|lease", text, re.IGNORECASE) else "purchase" if re.search(
-                r"买|购|bought|buy|purchas", text, re.IGNORECASE) else "office"
+            kind = (
+                "rent"
+                if re.search(r"租|rent|lease", text, re.IGNORECASE)
+                else "purchase"
+                if re.search(r"买|购|bought|buy|purchas", text, re.IGNORECASE)
+                else "office"
+            )
         if kind == "rent" and _MONTHLY_AFTER.match(text, partner.end):
             kind = "month_rent"
         scope = _scope(clause)
@@ -503,7 +580,9 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
             continue
         if name == "platform_first_year_online_transactions_yuan" and ordinal is not None and ordinal != 1:
             if ordinal < 1000:  # 第二年…: only the first year's volume counts (三(四) 首年网上交易额)
-                out.notes.append(f"“{amount.raw}”是第{ordinal}年的数字，政策只看建成运营后首年的网上交易额，未用于测算。")
+                out.notes.append(
+                    f"“{amount.raw}”是第{ordinal}年的数字，政策只看建成运营后首年的网上交易额，未用于测算。"
+                )
                 continue
         value = amount.value
         if kind == "month_rent" or (name == "office_annual_rent_yuan" and period == "month"):
@@ -511,7 +590,9 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
             out.notes.append(f"按月租金{format_cn_amount(amount.value)}×12个月折算年租金{format_cn_amount(value)}。")
         elif name in _PERIOD_FIELDS and period == "month":
             value = value * 12  # "每月/月均2500万": every month of the year, so the year is exactly 12 times it
-            out.notes.append(f"按每月{format_cn_amount(amount.value, amount.currency)}×12个月折算全年{format_cn_amount(value, amount.currency)}。")
+            out.notes.append(
+                f"按每月{format_cn_amount(amount.value, amount.currency)}×12个月折算全年{format_cn_amount(value, amount.currency)}。"
+            )
         note, span = None, None
         if amount.range_part == "low" and partner.range_part == "high":
             span = (value, partner.value * 12 if value != amount.value else partner.value)
@@ -524,7 +605,12 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
                 out.notes.append(note)
             continue
         previous = placed.get(name)
-        if previous is not None and previous[3] == 1 and ordinal not in (None, 1) and name == "platform_first_year_online_transactions_yuan":
+        if (
+            previous is not None
+            and previous[3] == 1
+            and ordinal not in (None, 1)
+            and name == "platform_first_year_online_transactions_yuan"
+        ):
             continue  # the first year's volume stays
         own = bool(_PERSONAL.search(clause))
         if previous is not None and previous[0] != value and not _CORRECTION.search(text):
@@ -533,7 +619,9 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
             if own == previous[4]:
                 # two different figures for one thing ("第一年租金30万、第二年33万", "1.2亿和2亿"): not guessed
                 conflicting.add(name)
-                out.unclear.append((name, "two_values", f"{format_cn_amount(previous[0])}、{format_cn_amount(value)}", value))
+                out.unclear.append(
+                    (name, "two_values", f"{format_cn_amount(previous[0])}、{format_cn_amount(value)}", value)
+                )
         placed[name] = (value, note, span, ordinal, own)  # a correction ("其实是…") overrides an earlier figure
     for name in conflicting:
         placed.pop(name, None)
@@ -598,7 +686,9 @@ def _place_words(text: str, out: Extraction) -> None:
                 continue
             out.facts[name] = _level(m.group("lvl"), out)
     if "demo_base_level" not in out.facts and "demo_enterprise_level" not in out.facts:
-        bare = re.sub(rf"[，,、]?\s*(?:而)?(?:不是|并非|不属于)\s*{_LEVEL.replace('?P<lvl>', '?:')}(?:的)?", "", text.strip())
+        bare = re.sub(
+            rf"[，,、]?\s*(?:而)?(?:不是|并非|不属于)\s*{_LEVEL.replace('?P<lvl>', '?:')}(?:的)?", "", text.strip()
+        )
         if m := _BARE_LEVEL.match(bare):
             out.level = _level(m.group("lvl"), out)
         elif len(bare) <= 24 and (m := re.search(_LEVEL, bare, re.IGNORECASE)):
@@ -646,7 +736,9 @@ def _level(word: str, out: Extraction) -> str:
 
 
 _UNIT_DECLARED = re.compile(r"单位(?:是|为)?[:：]?\s*(?P<a>万元|亿元|元|万|亿)|[（(]\s*(?P<b>万元|亿元)\s*[)）]")
-_BARE_NUMBER = re.compile(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.]|\s*(?:%|％|年|个?月|日|天|家|个|项|倍|号|人|次|条|美元|万|亿|元))")
+_BARE_NUMBER = re.compile(
+    r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.]|\s*(?:%|％|年|个?月|日|天|家|个|项|倍|号|人|次|条|美元|万|亿|元))"
+)
 
 
 _SHARED_UNIT = re.compile(
@@ -657,7 +749,7 @@ _BARE = re.compile(r"\d+(?:\.\d+)?")
 
 
 def _with_shared_unit(text: str, amounts: list[Amount]) -> list[Amount]:
-    """"分别是70、100、120万" / "1.5, 1.8 and 2.5 million yuan": the unit written once, after the last figure,
+    """ "分别是70、100、120万" / "1.5, 1.8 and 2.5 million yuan": the unit written once, after the last figure,
     is every figure's unit."""
     taken = [(a.start, a.end) for a in amounts]
     extra = []
@@ -665,15 +757,29 @@ def _with_shared_unit(text: str, amounts: list[Amount]) -> list[Amount]:
         for b in _BARE.finditer(text, m.start("bare"), m.end("bare")):
             if any(s <= b.start() < e for s, e in taken):
                 continue
-            money = parse_money(f"{b.group(0)} {m.group('unit')}" if m.group("unit")[0].isascii() else b.group(0) + m.group("unit"))
+            money = parse_money(
+                f"{b.group(0)} {m.group('unit')}" if m.group("unit")[0].isascii() else b.group(0) + m.group("unit")
+            )
             if money is not None:
-                value = money[0].quantize(Decimal(1)) if money[0] == money[0].to_integral_value() else money[0].normalize()
-                extra.append(Amount(value, money[1], b.start(), b.end(), f"{b.group(0)} {m.group('unit')}" if m.group("unit")[0].isascii() else b.group(0) + m.group("unit")))
+                value = (
+                    money[0].quantize(Decimal(1)) if money[0] == money[0].to_integral_value() else money[0].normalize()
+                )
+                extra.append(
+                    Amount(
+                        value,
+                        money[1],
+                        b.start(),
+                        b.end(),
+                        f"{b.group(0)} {m.group('unit')}"
+                        if m.group("unit")[0].isascii()
+                        else b.group(0) + m.group("unit"),
+                    )
+                )
     return sorted(amounts + extra, key=lambda a: a.start)
 
 
 def _with_declared_unit(text: str, amounts: list[Amount]) -> list[Amount]:
-    """"分别是200、200、300（单位万元）": bare numbers take the unit the owner declared once."""
+    """ "分别是200、200、300（单位万元）": bare numbers take the unit the owner declared once."""
     m = _UNIT_DECLARED.search(text)
     if not m:
         return amounts

@@ -169,9 +169,9 @@ class EnterpriseProfile(BaseModel):
     office_purchase_price_yuan: Money | None = _about("office_purchase_price_yuan")
     office_annual_rent_yuan: Money | None = _about("office_annual_rent_yuan")
     rent_years: Annotated[int, BeforeValidator(_to_rent_years)] | None = _about("rent_years")
-    annual_local_contribution_yuan: Annotated[
-        Decimal | list[Decimal], BeforeValidator(_to_contributions)
-    ] | None = _about("annual_local_contribution_yuan")
+    annual_local_contribution_yuan: Annotated[Decimal | list[Decimal], BeforeValidator(_to_contributions)] | None = (
+        _about("annual_local_contribution_yuan")
+    )
     demo_base_level: RecognitionLevel | None = _about("demo_base_level")
     demo_enterprise_level: RecognitionLevel | None = _about("demo_enterprise_level")
     platform_project_investment_yuan: Money | None = _about("platform_project_investment_yuan")
@@ -223,7 +223,9 @@ class CalculationItem(BaseModel):
         None, description="Exact decimal string in yuan (see module doc); null unless status is eligible."
     )
     is_upper_bound: bool = Field(False, description="True where the text says 不超过/最高.")
-    basis: str = Field("", description="The rule with the profile's numbers filled in (Chinese; English with lang='en').")
+    basis: str = Field(
+        "", description="The rule with the profile's numbers filled in (Chinese; English with lang='en')."
+    )
     missing_facts: list[str] = Field(default_factory=list, description="EnterpriseProfile field names, ask in order.")
     conditions_unmet: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)

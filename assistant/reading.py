@@ -52,7 +52,7 @@ _LANGUAGE_ONLY = re.compile(
 
 
 def language_only(text: str) -> Lang | None:
-    """"Please answer in English" / "用中文说" with nothing else: the language wanted, else None."""
+    """ "Please answer in English" / "用中文说" with nothing else: the language wanted, else None."""
     m = _LANGUAGE_ONLY.match(text.strip())
     if not m:
         return None
@@ -116,7 +116,11 @@ def read_frame(
             scores[name] = max(0.0, scores.get(name, 0) - 2)
         if unspecified and all(u.id == "stacking" for u in unspecified) and scores.get("amount", 0) >= 5:
             scores["unspecified"] = 0.0  # "…能拿多少，能同时拿吗": compute, the answer notes stacking
-    if scores.get("definition") and (scores.get("unspecified") or 0) and any(u.id in ("recognition", "statistics", "normal_operation") for u in unspecified):
+    if (
+        scores.get("definition")
+        and (scores.get("unspecified") or 0)
+        and any(u.id in ("recognition", "statistics", "normal_operation") for u in unspecified)
+    ):
         scores["definition"] = 0.0  # "怎么认定" is a recognition procedure: unspecified, with the text's criteria
     if scores.get("match") and has_facts:
         scores["match"] += 1

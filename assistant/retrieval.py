@@ -37,12 +37,55 @@ _STOPWORDS = set(
 )
 # Domain terms jieba would otherwise split, so BM25 matches them whole.
 _DOMAIN_WORDS = [
-    "电子商务", "电商", "跨境电商", "跨境电子商务", "自建平台", "示范基地", "示范企业", "示范园区", "区域总部",
-    "营销中心", "结算中心", "运营中心", "营运中心", "办公用房", "交易额", "网上交易额", "注册资金", "数据入统",
-    "区商务委", "区财政局", "区招商投资局", "区经济信息委", "区农业农村委", "区文化旅游委", "区扶贫办",
-    "区人力社保局", "区民营经济发展局", "区发展改革委", "区科技局", "区教委", "区卫生健康委", "区公安分局",
-    "区供销联社", "各涉农街镇", "牵头单位", "责任单位", "完成时间", "发展目标", "网络零售额", "农产品电商",
-    "旅游电商", "精准扶贫", "工业互联网", "海外仓", "孵化基地", "产业园区", "网商", "微商", "联席会议",
+    "电子商务",
+    "电商",
+    "跨境电商",
+    "跨境电子商务",
+    "自建平台",
+    "示范基地",
+    "示范企业",
+    "示范园区",
+    "区域总部",
+    "营销中心",
+    "结算中心",
+    "运营中心",
+    "营运中心",
+    "办公用房",
+    "交易额",
+    "网上交易额",
+    "注册资金",
+    "数据入统",
+    "区商务委",
+    "区财政局",
+    "区招商投资局",
+    "区经济信息委",
+    "区农业农村委",
+    "区文化旅游委",
+    "区扶贫办",
+    "区人力社保局",
+    "区民营经济发展局",
+    "区发展改革委",
+    "区科技局",
+    "区教委",
+    "区卫生健康委",
+    "区公安分局",
+    "区供销联社",
+    "各涉农街镇",
+    "牵头单位",
+    "责任单位",
+    "完成时间",
+    "发展目标",
+    "网络零售额",
+    "农产品电商",
+    "旅游电商",
+    "精准扶贫",
+    "工业互联网",
+    "海外仓",
+    "孵化基地",
+    "产业园区",
+    "网商",
+    "微商",
+    "联席会议",
 ]
 
 
@@ -125,7 +168,9 @@ class ClauseSearch:
             scores = self._matrix @ (q / (np.linalg.norm(q) or 1.0))
             order = np.argsort(-scores)[:k]
             return [(self.ids[i], float(scores[i])) for i in order]
-        result = self.collection.query(query_embeddings=[vector], n_results=min(k, len(self.ids)), include=["distances"])
+        result = self.collection.query(
+            query_embeddings=[vector], n_results=min(k, len(self.ids)), include=["distances"]
+        )
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
 
     def search(self, query: str, k: int = 5, expand: bool = True, mode: Mode | None = None) -> list[Hit]:
@@ -177,8 +222,13 @@ class ClauseRetriever(BaseRetriever):
             docs.append(
                 Document(
                     page_content=clause.text,
-                    metadata={"clause_id": clause.clause_id, "title": clause.title, "score": hit.score,
-                              "via": hit.via, "source": clause.source},
+                    metadata={
+                        "clause_id": clause.clause_id,
+                        "title": clause.title,
+                        "score": hit.score,
+                        "via": hit.via,
+                        "source": clause.source,
+                    },
                 )
             )
         return docs

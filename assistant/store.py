@@ -112,8 +112,12 @@ class MemoryStore:
         if comment is not None:
             check_text(comment)
         with self._lock:
-            self._feedback[(session_id, turn)] = {"session_id": session_id, "turn": turn, "rating": rating,
-                                                  "comment": comment}
+            self._feedback[(session_id, turn)] = {
+                "session_id": session_id,
+                "turn": turn,
+                "rating": rating,
+                "comment": comment,
+            }
 
 
 def _now() -> str:
@@ -212,7 +216,11 @@ _SET_REPLY = (
     .where(_T.session_id == bindparam("sid"), _T.idx == bindparam("turn"))
     .values(response_json=bindparam("response_json"), answered_at=bindparam("answered_at"))
 )
-_TURNS = select(_T.idx, _T.message, _T.response_json, _T.created_at).where(_T.session_id == bindparam("sid")).order_by(_T.idx)
+_TURNS = (
+    select(_T.idx, _T.message, _T.response_json, _T.created_at)
+    .where(_T.session_id == bindparam("sid"))
+    .order_by(_T.idx)
+)
 _TURN_EXISTS = select(_T.idx).where(_T.session_id == bindparam("sid"), _T.idx == bindparam("turn"))
 _FEEDBACK = (
     select(_F.turn, _F.rating, _F.comment, _F.created_at, _F.updated_at)
@@ -269,9 +277,7 @@ class SqlStore:
         database = self.url.database
         memory = database in (None, "", ":memory:")
         if memory:
-            engine = create_engine(
-                self.url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
+            engine = create_engine(self.url, poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
             Path(database or "").expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(
@@ -467,8 +473,10 @@ class SqlStore:
         """Stored feedback rows of one session, oldest first (for reviews and tests)."""
         with self._read() as conn:
             rows = conn.execute(_FEEDBACK, {"sid": session_id}).all()
-        return [{"turn": t, "rating": r, "comment": c, "created_at": _iso(at), "updated_at": _iso(up)}
-                for t, r, c, at, up in rows]
+        return [
+            {"turn": t, "rating": r, "comment": c, "created_at": _iso(at), "updated_at": _iso(up)}
+            for t, r, c, at, up in rows
+        ]
 
     # --- helpers ---------------------------------------------------------------------------------
     def _owner(self, conn: Connection, session_id: str):

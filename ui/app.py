@@ -54,9 +54,9 @@ from assistant.calculator import (
     format_yuan,
     relevant_items,
 )
-from assistant.schemas import ChatResponse
 from assistant.matching import group as group_matches
 from assistant.money import parse_form_amount
+from assistant.schemas import ChatResponse
 
 if TYPE_CHECKING:
     from assistant.assistant import PolicyAssistant
@@ -470,9 +470,9 @@ def _basis_text(item: CalculationItem) -> str:
 def _units_compact(item: CalculationItem) -> str:
     parts = []
     if item.lead_unit:
-        parts.append(f'<div><b>牵头：</b>{esc(item.lead_unit)}</div>')
+        parts.append(f"<div><b>牵头：</b>{esc(item.lead_unit)}</div>")
     if item.responsible_units:
-        parts.append(f'<div><b>责任：</b>{esc("、".join(item.responsible_units))}</div>')
+        parts.append(f"<div><b>责任：</b>{esc('、'.join(item.responsible_units))}</div>")
     return f'<div class="pa-units">{"".join(parts)}</div>' if parts else "—"
 
 
@@ -754,11 +754,7 @@ def _known_ids(assistant: PolicyAssistant) -> set[str]:
 
 def _clause_choices(assistant: PolicyAssistant) -> list[tuple[str, str]]:
     try:
-        return [
-            (f"{c.clause_id} {c.title}", c.clause_id)
-            for c in assistant.corpus.clauses
-            if c.source != "meta"
-        ]
+        return [(f"{c.clause_id} {c.title}", c.clause_id) for c in assistant.corpus.clauses if c.source != "meta"]
     except Exception:
         return []
 
@@ -933,8 +929,7 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
             f'<div id="pa-header"><h1>{APP_TITLE}</h1>'
             '<p class="pa-sub-title">解读《重庆市北碚区人民政府关于加快电子商务产业发展的实施意见》'
             "（北碚府发〔2019〕75号）：政策问答、补贴测算、政策匹配。</p>"
-            f'<div class="pa-mode">回答方式：{esc(MODE_LABELS.get(mode, mode))}</div></div>'
-            + notice_html(),
+            f'<div class="pa-mode">回答方式：{esc(MODE_LABELS.get(mode, mode))}</div></div>' + notice_html(),
             js_on_load=None,
             elem_id="pa-top",
         )
@@ -1067,8 +1062,10 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
 
         calc_btn.click(run_calc, calc_inputs, calc_out)
         calc_clear.click(
-            lambda: [_reset_value(f) for f in CALC_FIELDS]
-            + ['<div class="pa-placeholder">填写后点击“开始测算”，结果按政策逐项列出。</div>'],
+            lambda: (
+                [_reset_value(f) for f in CALC_FIELDS]
+                + ['<div class="pa-placeholder">填写后点击“开始测算”，结果按政策逐项列出。</div>']
+            ),
             None,
             [*calc_inputs, calc_out],
         )
@@ -1099,8 +1096,9 @@ def create_assistant(settings: Settings | None = None) -> PolicyAssistant:
     return PolicyAssistant(settings=settings, store=store)
 
 
-def launch(host: str = "127.0.0.1", port: int = 7860, *, assistant: PolicyAssistant | None = None,
-           block: bool = True) -> gr.Blocks:
+def launch(
+    host: str = "127.0.0.1", port: int = 7860, *, assistant: PolicyAssistant | None = None, block: bool = True
+) -> gr.Blocks:
     """Serve the page at http://host:port (blocking unless block=False). Nothing is fetched from the internet."""
     import os
 

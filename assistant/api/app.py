@@ -80,8 +80,14 @@ def _load_in_background(app: FastAPI, settings: Settings, factory: Callable[[Set
             log.info("policy assistant ready in %.1fs", seconds)
             return
         # What /readyz no longer tells anonymous callers goes to the operator's log.
-        log.info("policy assistant ready in %.1fs (mode=%s, store=%s, clauses=%d)", seconds,
-                 details.mode, details.store, details.clauses, extra={"event": "ready", "index": details.index})
+        log.info(
+            "policy assistant ready in %.1fs (mode=%s, store=%s, clauses=%d)",
+            seconds,
+            details.mode,
+            details.store,
+            details.clauses,
+            extra={"event": "ready", "index": details.index},
+        )
 
     thread = threading.Thread(target=run, name="policy-assistant-loader", daemon=True)
     thread.start()

@@ -42,8 +42,12 @@ async def get_assistant(request: Request) -> Any:
     if assistant is None:
         if getattr(request.app.state, "pa_startup_error", None):
             raise ApiError(503, "startup_failed", "助手初始化失败，请联系管理员查看服务日志。")
-        raise ApiError(503, "not_ready", "服务正在加载政策索引，请稍后重试。",
-                       headers={"Retry-After": str(NOT_READY_RETRY_AFTER_S)})
+        raise ApiError(
+            503,
+            "not_ready",
+            "服务正在加载政策索引，请稍后重试。",
+            headers={"Retry-After": str(NOT_READY_RETRY_AFTER_S)},
+        )
     return assistant
 
 
@@ -70,12 +74,17 @@ async def get_user_id(
 ) -> str | None:
     if x_user_id is None:
         if settings.api_key_list:
-            raise ApiError(400, "missing_user_id", "缺少请求头 X-User-Id（配置了 API 密钥时必须指明用户）。",
-                           field="X-User-Id")
+            raise ApiError(
+                400, "missing_user_id", "缺少请求头 X-User-Id（配置了 API 密钥时必须指明用户）。", field="X-User-Id"
+            )
         return None
     if not valid_user_id(x_user_id):
-        raise ApiError(422, "invalid_user_id", f"请求头 X-User-Id 无效（1-{MAX_USER_ID_CHARS} 个可见 ASCII 字符）。",
-                       field="X-User-Id")
+        raise ApiError(
+            422,
+            "invalid_user_id",
+            f"请求头 X-User-Id 无效（1-{MAX_USER_ID_CHARS} 个可见 ASCII 字符）。",
+            field="X-User-Id",
+        )
     return x_user_id
 
 
@@ -118,8 +127,12 @@ def check_api_key(request: Request, credentials: HTTPAuthorizationCredentials | 
     wait = limiter.acquire(address)
     if wait > 0:
         raise too_many(wait, "密钥错误次数过多")
-    raise ApiError(401, "unauthorized", "缺少或无效的 API 密钥（请求头 Authorization: Bearer <key>）。",
-                   headers={"WWW-Authenticate": "Bearer"})
+    raise ApiError(
+        401,
+        "unauthorized",
+        "缺少或无效的 API 密钥（请求头 Authorization: Bearer <key>）。",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 async def require_api_key(
@@ -138,8 +151,9 @@ async def optional_api_key(request: Request, settings: SettingsDep) -> bool:
     if header is None:
         return False
     scheme, _, token = header.partition(" ")
-    credentials = (HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
-                   if scheme.lower() == "bearer" and token else None)
+    credentials = (
+        HTTPAuthorizationCredentials(scheme=scheme, credentials=token) if scheme.lower() == "bearer" and token else None
+    )
     return check_api_key(request, credentials, settings)
 
 

@@ -54,8 +54,11 @@ class ApiError(StarletteHTTPException):
         details: list[dict] | None = None,
     ) -> None:
         # detail as a dict: what a host app without our handlers shows as {"detail": {...}}
-        super().__init__(status_code=status_code, detail={"code": code, "message": message},  # type: ignore[arg-type]
-                         headers=headers)
+        super().__init__(
+            status_code=status_code,
+            detail={"code": code, "message": message},  # type: ignore[arg-type]
+            headers=headers,
+        )
         self.code = code
         self.message = message
         self.field = field
@@ -72,8 +75,9 @@ def sse_event(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {payload}\n\n".encode()
 
 
-def error_body(code: str, message: str, request_id: str | None, *, field: str | None = None,
-               details: list[dict] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, request_id: str | None, *, field: str | None = None, details: list[dict] | None = None
+) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
     if field is not None:
         error["field"] = field
@@ -100,8 +104,12 @@ def error_response(
         headers["X-Request-Id"] = request_id
     if is_stream_path(scope.get("path", "")):
         headers.setdefault("Cache-Control", "no-cache")
-        return Response(sse_event("error", body), status_code=status_code, headers=headers,
-                        media_type="text/event-stream; charset=utf-8")
+        return Response(
+            sse_event("error", body),
+            status_code=status_code,
+            headers=headers,
+            media_type="text/event-stream; charset=utf-8",
+        )
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
@@ -212,8 +220,15 @@ def install_error_handlers(app: FastAPI, prefix: str) -> None:
         if not ours(request):
             return await _call_handler(previous_http, request, exc)
         if isinstance(exc, ApiError):
-            return error_response(request.scope, exc.status_code, exc.code, exc.message, headers=exc.headers,
-                                  field=exc.field, details=exc.details)
+            return error_response(
+                request.scope,
+                exc.status_code,
+                exc.code,
+                exc.message,
+                headers=exc.headers,
+                field=exc.field,
+                details=exc.details,
+            )
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
             return error_response(request.scope, 400, "invalid_json", "请求体不是合法的 JSON。")
         return standard_error(request.scope, exc.status_code, headers=exc.headers)

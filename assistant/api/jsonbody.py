@@ -48,16 +48,24 @@ def decode_text(raw: bytes) -> str:
 
 def decode_json_body(raw: bytes) -> Any:
     """Parse a request body; raises `json.JSONDecodeError` (→ 400 invalid_json) or `ApiError`."""
-    value = json.loads(decode_text(raw), parse_float=Decimal, parse_int=_parse_int,
-                       parse_constant=_reject_constant)
+    value = json.loads(decode_text(raw), parse_float=Decimal, parse_int=_parse_int, parse_constant=_reject_constant)
     where = unencodable_text(value)
     if where is not None:
         field = ".".join(str(p) for p in where)
         label = f"字段 {field} " if field else "请求体"
-        raise ApiError(422, "validation_error", f"{label}含有无法编码的字符（孤立的 UTF-16 代理项）。",
-                       field=field or None,
-                       details=[{"field": field, "code": "pa_unencodable_text",
-                                 "message": "文本必须是合法的 Unicode（不能包含孤立的代理项 \\ud800-\\udfff）。"}])
+        raise ApiError(
+            422,
+            "validation_error",
+            f"{label}含有无法编码的字符（孤立的 UTF-16 代理项）。",
+            field=field or None,
+            details=[
+                {
+                    "field": field,
+                    "code": "pa_unencodable_text",
+                    "message": "文本必须是合法的 Unicode（不能包含孤立的代理项 \\ud800-\\udfff）。",
+                }
+            ],
+        )
     return value
 
 
@@ -108,8 +116,12 @@ class JsonRequest(Request):
         if not hasattr(self, "_json"):
             value = decode_json_body(await self.body())
             if self.expects_object and not isinstance(value, dict):
-                raise ApiError(422, "validation_error", "请求体应为 JSON 对象（Content-Type: application/json）。",
-                               details=[{"field": "", "code": "model_attributes_type", "message": "请求体应为 JSON 对象。"}])
+                raise ApiError(
+                    422,
+                    "validation_error",
+                    "请求体应为 JSON 对象（Content-Type: application/json）。",
+                    details=[{"field": "", "code": "model_attributes_type", "message": "请求体应为 JSON 对象。"}],
+                )
             self._json = value
         return self._json
 
@@ -130,8 +142,9 @@ class JsonRoute(APIRoute):
             if takes_body:
                 content_type = json_request.headers.get("content-type")
                 if content_type and not is_json_media_type(content_type) and await json_request.body():
-                    raise ApiError(415, "unsupported_media_type",
-                                   "不支持的请求体格式，请使用 Content-Type: application/json。")
+                    raise ApiError(
+                        415, "unsupported_media_type", "不支持的请求体格式，请使用 Content-Type: application/json。"
+                    )
             return await handler(json_request)
 
         return route_handler

@@ -48,8 +48,9 @@ class HeaderLimitMiddleware:
         if scope["type"] == "http" and scope.get("path", "").startswith(self.prefix):
             limit = self.max_bytes() if callable(self.max_bytes) else self.max_bytes
             if header_bytes(scope) > limit:
-                response = error_response(scope, 431, "header_too_large", f"请求头过大：上限 {limit} 字节。",
-                                          headers={"Connection": "close"})
+                response = error_response(
+                    scope, 431, "header_too_large", f"请求头过大：上限 {limit} 字节。", headers={"Connection": "close"}
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -121,7 +122,9 @@ class TokenBucketLimiter:
     starts again with a full bucket, which is what an idle key would have anyway).
     """
 
-    def __init__(self, per_minute: int, burst: int, max_keys: int = 100_000) -> None:  # policy-literal: ok (a key count)
+    def __init__(
+        self, per_minute: int, burst: int, max_keys: int = 100_000
+    ) -> None:  # policy-literal: ok (a key count)
         self.rate = per_minute / 60.0
         self.burst = float(burst)
         self.max_keys = max_keys
@@ -177,11 +180,11 @@ def request_limiter(request: Request, settings: Settings) -> TokenBucketLimiter:
 
 
 def auth_failure_limiter(request: Request, settings: Settings) -> TokenBucketLimiter:
-    return _limiter(request, "pa_auth_failure_limiter", settings.auth_failures_per_minute,
-                    settings.auth_failure_burst)
+    return _limiter(request, "pa_auth_failure_limiter", settings.auth_failures_per_minute, settings.auth_failure_burst)
 
 
 def too_many(wait: float, message: str = "请求过于频繁") -> ApiError:
     retry_after = max(1, math.ceil(wait))
-    return ApiError(429, "rate_limited", f"{message}，请 {retry_after} 秒后再试。",
-                    headers={"Retry-After": str(retry_after)})
+    return ApiError(
+        429, "rate_limited", f"{message}，请 {retry_after} 秒后再试。", headers={"Retry-After": str(retry_after)}
+    )

@@ -31,8 +31,15 @@ def _unsafe_class() -> str:
     """Characters that end, hide or reorder a log line in some viewer: controls (Cc), format characters
     such as bidi overrides (Cf), line/paragraph separators (Zl, Zp) and lone surrogates (Cs)."""
     bad = [cp for cp in range(0x10000) if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Zl", "Zp", "Cs")]
-    bad += [0x110BD, 0x110CD, *range(0x13430, 0x13440), *range(0x1BCA0, 0x1BCA4), *range(0x1D173, 0x1D17B),
-            0xE0001, *range(0xE0020, 0xE0080)]  # the format characters outside the BMP
+    bad += [
+        0x110BD,
+        0x110CD,
+        *range(0x13430, 0x13440),
+        *range(0x1BCA0, 0x1BCA4),
+        *range(0x1D173, 0x1D17B),
+        0xE0001,
+        *range(0xE0020, 0xE0080),
+    ]  # the format characters outside the BMP
     ranges: list[tuple[int, int]] = []
     for cp in bad:
         if ranges and cp == ranges[-1][1] + 1:

@@ -53,17 +53,24 @@ class RequestContextMiddleware:
         except Exception:
             if not scope.get("path", "").startswith(self.prefix) or status:
                 raise
-            log.exception("unhandled error in %s %s", escape_field(scope.get("method")),
-                          escape_field(scope.get("path")))
+            log.exception(
+                "unhandled error in %s %s", escape_field(scope.get("method")), escape_field(scope.get("path"))
+            )
             await standard_error(scope, 500)(scope, receive, send_with_id)
         finally:
             if log.isEnabledFor(logging.INFO):
                 method, path = escape_field(scope.get("method", "")), escape_field(scope.get("path", ""))
                 code = status[0] if status else None
                 elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-                log.info("request_id=%s %s %s %s %.1fms", request_id, method, path, code if code else "-",
-                         elapsed_ms, extra={"event": "request", "method": method, "path": path, "status": code,
-                                            "ms": elapsed_ms})
+                log.info(
+                    "request_id=%s %s %s %s %.1fms",
+                    request_id,
+                    method,
+                    path,
+                    code if code else "-",
+                    elapsed_ms,
+                    extra={"event": "request", "method": method, "path": path, "status": code, "ms": elapsed_ms},
+                )
             request_id_var.reset(token)
 
 
@@ -92,6 +99,7 @@ class ErrorBoundaryMiddleware:
         except Exception:
             if started:
                 raise
-            log.exception("unhandled error in %s %s", escape_field(scope.get("method")),
-                          escape_field(scope.get("path")))
+            log.exception(
+                "unhandled error in %s %s", escape_field(scope.get("method")), escape_field(scope.get("path"))
+            )
             await standard_error(scope, 500)(scope, receive, send)

@@ -95,8 +95,9 @@ def adapt_openapi(schema: dict[str, Any], settings: Settings, prefix: str) -> di
             for parameter in operation.get("parameters", ()):
                 if parameter.get("in") == "header" and parameter.get("name") == "X-User-Id":
                     parameter["required"] = keys
-            responses.setdefault("431", {"description": ERROR_DESCRIPTIONS[431],
-                                         "content": {"application/json": {"schema": error_ref}}})
+            responses.setdefault(
+                "431", {"description": ERROR_DESCRIPTIONS[431], "content": {"application/json": {"schema": error_ref}}}
+            )
             if is_stream_path(path):
                 for status, response in list(responses.items()):
                     if status.startswith(("4", "5")):

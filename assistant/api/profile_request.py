@@ -63,9 +63,7 @@ class Amount:
         too_high = number >= self.maximum if self.exclusive else number > self.maximum
         if too_low or too_high:
             sign = "<" if self.exclusive else "≤"
-            raise PydanticCustomError(
-                "pa_amount", f"应满足 {self.minimum} {sign} 数值 {sign} {self.maximum:f}"
-            )
+            raise PydanticCustomError("pa_amount", f"应满足 {self.minimum} {sign} 数值 {sign} {self.maximum:f}")
         canonical = _canonical(number)
         if canonical.as_tuple().exponent < -self.places:  # type: ignore[operator]
             what = "应为整数" if self.places == 0 else f"最多保留 {self.places} 位小数"
@@ -102,10 +100,8 @@ def _canonical(number: Decimal) -> Decimal:
 
 
 MONEY = Amount(Decimal(0), Decimal(10) ** 15, 2, r"^(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,2})?$")
-YEARS = Amount(Decimal(0), Decimal(200), 4,
-               r"^(?:(?:[0-9]|[1-9][0-9]|1[0-9][0-9])(?:\.[0-9]{1,4})?|200(?:\.0{1,4})?)$")
-RATE = Amount(Decimal(0), Decimal(100), 8, r"^(?:[1-9][0-9]?(?:\.[0-9]{1,8})?|0\.[0-9]{0,7}[1-9])$",
-              exclusive=True)
+YEARS = Amount(Decimal(0), Decimal(200), 4, r"^(?:(?:[0-9]|[1-9][0-9]|1[0-9][0-9])(?:\.[0-9]{1,4})?|200(?:\.0{1,4})?)$")
+RATE = Amount(Decimal(0), Decimal(100), 8, r"^(?:[1-9][0-9]?(?:\.[0-9]{1,8})?|0\.[0-9]{0,7}[1-9])$", exclusive=True)
 WHOLE_YEARS = Amount(Decimal(1), Decimal(100), 0, r"^(?:[1-9][0-9]?|100)$", integer=True)
 MAX_YEARLY_FIGURES = 5
 
@@ -146,7 +142,9 @@ def _yearly_field(rule: Amount) -> Any:
         return rule.check(value)
 
     array = {"type": "array", "minItems": 1, "maxItems": MAX_YEARLY_FIGURES, "items": {"anyOf": rule.schemas()}}
-    return Annotated[Any, PlainValidator(validate), WithJsonSchema({"anyOf": [*rule.schemas(), array, {"type": "null"}]})]
+    return Annotated[
+        Any, PlainValidator(validate), WithJsonSchema({"anyOf": [*rule.schemas(), array, {"type": "null"}]})
+    ]
 
 
 def _build_request_model() -> type[BaseModel]:

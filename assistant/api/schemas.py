@@ -91,17 +91,28 @@ CHAT_EXAMPLE: dict = example("chat_response", {})
 
 class FeedbackRequest(BaseModel):
     session_id: str = Field(pattern=SESSION_ID_PATTERN, examples=["9b2f0c4e5d6a47b1a3c8e7f6d5c4b3a2"])
-    turn: JsonInt = Field(ge=0, le=MAX_TURN, description="轮次序号（从 0 开始，见 /v1/sessions/{session_id} 的 index）。")
+    turn: JsonInt = Field(
+        ge=0, le=MAX_TURN, description="轮次序号（从 0 开始，见 /v1/sessions/{session_id} 的 index）。"
+    )
     rating: Literal["up", "down"] = Field(description="up = 有帮助，down = 没帮助。同一轮再次评价会替换上一次。")
-    comment: Annotated[
-        str, Field(max_length=MAX_COMMENT_CHARS, json_schema_extra={"pattern": NO_NUL_PATTERN}), AfterValidator(_no_nul)
-    ] | None = Field(None, description="可选的文字意见，不能含空字符。", examples=["金额说得很清楚，谢谢！"])
+    comment: (
+        Annotated[
+            str,
+            Field(max_length=MAX_COMMENT_CHARS, json_schema_extra={"pattern": NO_NUL_PATTERN}),
+            AfterValidator(_no_nul),
+        ]
+        | None
+    ) = Field(None, description="可选的文字意见，不能含空字符。", examples=["金额说得很清楚，谢谢！"])
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"session_id": "9b2f0c4e5d6a47b1a3c8e7f6d5c4b3a2", "turn": 0, "rating": "down",
-                 "comment": "没有说明申报材料。"}
+                {
+                    "session_id": "9b2f0c4e5d6a47b1a3c8e7f6d5c4b3a2",
+                    "turn": 0,
+                    "rating": "down",
+                    "comment": "没有说明申报材料。",
+                }
             ]
         }
     )

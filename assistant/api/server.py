@@ -38,22 +38,32 @@ class HeaderLimitH11Protocol(H11Protocol):
             body = error_body("bad_request", "HTTP 请求格式有误。", request_id)
         # the access line the app would have written (the request never reached it); nothing of the
         # malformed request itself is logged
-        log.warning("request refused by the HTTP parser (%d)", status,
-                    extra={"request_id": request_id, "event": "request", "status": status, "path": None})
+        log.warning(
+            "request refused by the HTTP parser (%d)",
+            status,
+            extra={"request_id": request_id, "event": "request", "status": status, "path": None},
+        )
         payload = json.dumps(body, ensure_ascii=False).encode()
-        headers = [(b"content-type", b"application/json"), (b"x-request-id", request_id.encode()),
-                   (b"connection", b"close")]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"x-request-id", request_id.encode()),
+            (b"connection", b"close"),
+        ]
         try:
-            for event in (h11.Response(status_code=status, headers=headers, reason=reason),
-                          h11.Data(data=payload), h11.EndOfMessage()):
+            for event in (
+                h11.Response(status_code=status, headers=headers, reason=reason),
+                h11.Data(data=payload),
+                h11.EndOfMessage(),
+            ):
                 self.transport.write(self.conn.send(event))  # type: ignore[arg-type]
         except h11.LocalProtocolError:  # a response had already started on this connection
             pass
         self.transport.close()
 
 
-def uvicorn_config(app: Any, host: str = "127.0.0.1", port: int = 8000, settings: Settings | None = None,
-                   **overrides: Any) -> uvicorn.Config:
+def uvicorn_config(
+    app: Any, host: str = "127.0.0.1", port: int = 8000, settings: Settings | None = None, **overrides: Any
+) -> uvicorn.Config:
     """The uvicorn configuration `serve` uses (tests start real servers with it too)."""
     settings = settings or get_settings()
     options: dict[str, Any] = {

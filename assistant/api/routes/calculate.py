@@ -35,8 +35,10 @@ def _calculation_example() -> dict:
     operation_id="calculate_subsidies",
     response_model=CalculationResult,
     summary="按企业情况精确计算可享补贴",
-    responses={200: {"content": {"application/json": {"example": _calculation_example()}}},
-               **error_responses(*BODY_ERRORS)},
+    responses={
+        200: {"content": {"application/json": {"example": _calculation_example()}}},
+        **error_responses(*BODY_ERRORS),
+    },
 )
 async def calculate_subsidies(
     profile: Annotated[ProfileRequest, Body(openapi_examples=PROFILE_EXAMPLES)],  # type: ignore[valid-type]

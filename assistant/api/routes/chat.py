@@ -33,8 +33,12 @@ _END = object()
 def checked_message(message: str, settings: Settings) -> str:
     """The limits ChatRequest declares: at most max_message_chars as sent, no NUL, not blank."""
     if len(message) > settings.max_message_chars:
-        raise ApiError(422, "message_too_long",
-                       f"问题过长：最多 {settings.max_message_chars} 个字符，当前 {len(message)} 个。", field="message")
+        raise ApiError(
+            422,
+            "message_too_long",
+            f"问题过长：最多 {settings.max_message_chars} 个字符，当前 {len(message)} 个。",
+            field="message",
+        )
     if "\x00" in message:
         raise ApiError(422, "validation_error", "字段 message 不能包含空字符（\\u0000）。", field="message")
     if is_blank(message):
@@ -63,12 +67,20 @@ def _links() -> dict[str, Any]:
     """OpenAPI links: what a client (or the stateful fuzzer) does next with the session it got."""
     same_user = {"header.X-User-Id": "$request.header.X-User-Id"}
     return {
-        "ContinueChat": {"operationId": "chat", "parameters": same_user,
-                         "requestBody": {"message": "那首年交易额要达到多少？", "session_id": "$response.body#/session_id"}},
-        "GetSession": {"operationId": "get_session",
-                       "parameters": {"path.session_id": "$response.body#/session_id", **same_user}},
-        "RateFirstTurn": {"operationId": "post_feedback", "parameters": same_user,
-                          "requestBody": {"session_id": "$response.body#/session_id", "turn": 0}},
+        "ContinueChat": {
+            "operationId": "chat",
+            "parameters": same_user,
+            "requestBody": {"message": "那首年交易额要达到多少？", "session_id": "$response.body#/session_id"},
+        },
+        "GetSession": {
+            "operationId": "get_session",
+            "parameters": {"path.session_id": "$response.body#/session_id", **same_user},
+        },
+        "RateFirstTurn": {
+            "operationId": "post_feedback",
+            "parameters": same_user,
+            "requestBody": {"session_id": "$response.body#/session_id", "turn": 0},
+        },
     }
 
 
@@ -77,8 +89,10 @@ def _links() -> dict[str, Any]:
     operation_id="chat",
     response_model=ChatResponse,
     summary="提问（一次返回完整回答）",
-    responses={200: {"content": {"application/json": {"example": CHAT_EXAMPLE}}, "links": _links()},
-               **error_responses(404, *BODY_ERRORS)},
+    responses={
+        200: {"content": {"application/json": {"example": CHAT_EXAMPLE}}, "links": _links()},
+        **error_responses(404, *BODY_ERRORS),
+    },
 )
 def chat(body: ChatRequest, assistant: AssistantDep, user_id: UserIdDep, settings: SettingsDep) -> Response:
     """回答一轮提问。不带 `session_id` 时由服务端签发新会话；带上的 `session_id` 必须是服务端签发给当前用户的，
@@ -100,16 +114,20 @@ def chat(body: ChatRequest, assistant: AssistantDep, user_id: UserIdDep, setting
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "`text/event-stream`：若干 `event: delta`（data 为 `{\"text\": \"…\"}`），最后一个 "
+            "description": '`text/event-stream`：若干 `event: delta`（data 为 `{"text": "…"}`），最后一个 '
             "`event: done`（data 为完整 ChatResponse）；出错时为 `event: error`（data 为错误结构）。",
             "content": {
                 "text/event-stream": {
-                    "schema": {"oneOf": [
-                        sse_event_schema("delta", {"type": "object", "required": ["text"],
-                                                   "properties": {"text": {"type": "string"}}}),
-                        sse_event_schema("done", {"$ref": "#/components/schemas/ChatResponse"}),
-                        ERROR_EVENT,
-                    ]},
+                    "schema": {
+                        "oneOf": [
+                            sse_event_schema(
+                                "delta",
+                                {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
+                            ),
+                            sse_event_schema("done", {"$ref": "#/components/schemas/ChatResponse"}),
+                            ERROR_EVENT,
+                        ]
+                    },
                     "example": 'event: delta\ndata: {"text":"新设立的区域总部……"}\n\n'
                     'event: done\ndata: {"answer":"新设立的区域总部……","answer_type":"policy_answer",'
                     '"citations":[],"calculation":null,"session_id":"9b2f…","notices":[],"mode":"grounded"}\n\n',

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from assistant.api.examples import example
 from assistant.api.deps import AssistantDep
 from assistant.api.errors import ApiError
+from assistant.api.examples import example
 from assistant.api.jsonbody import JsonRoute
 from assistant.api.openapi import error_responses
 from assistant.api.schemas import ClauseDetail, ClauseList, ClauseSummary, DocumentInfo
@@ -23,8 +23,9 @@ MAX_CLAUSE_ID_CHARS = 64
 async def list_clauses(assistant: AssistantDep) -> ClauseList:
     corpus = assistant.corpus
     return ClauseList(
-        document=DocumentInfo(title=corpus.title, doc_number=corpus.doc_number, issuer=corpus.issuer,
-                              issued=corpus.issued),
+        document=DocumentInfo(
+            title=corpus.title, doc_number=corpus.doc_number, issuer=corpus.issuer, issued=corpus.issued
+        ),
         clauses=[ClauseSummary.model_validate(c.model_dump(exclude={"text"})) for c in corpus.clauses],
     )
 
@@ -39,8 +40,12 @@ async def list_clauses(assistant: AssistantDep) -> ClauseList:
 async def get_clause(
     clause_id: Annotated[
         str,
-        Path(description="条款编号，接受常见写法：" + "、".join(f"`{f}`" for f in example("clause_id_forms", []))
-             + "（需 URL 编码）。", examples=[example("clause_id", "")]),
+        Path(
+            description="条款编号，接受常见写法："
+            + "、".join(f"`{f}`" for f in example("clause_id_forms", []))
+            + "（需 URL 编码）。",
+            examples=[example("clause_id", "")],
+        ),
     ],
     assistant: AssistantDep,
 ) -> ClauseDetail:

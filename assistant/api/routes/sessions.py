@@ -29,9 +29,14 @@ _SESSION_ID = re.compile(SESSION_ID_PATTERN)
     responses=error_responses(404),
 )
 def get_session(
-    session_id: Annotated[str, Path(description="/v1/chat 返回的 session_id（其他值一律 404）。",
-                                    examples=["9b2f0c4e5d6a47b1a3c8e7f6d5c4b3a2"],
-                                    json_schema_extra={"pattern": SESSION_ID_PATTERN})],
+    session_id: Annotated[
+        str,
+        Path(
+            description="/v1/chat 返回的 session_id（其他值一律 404）。",
+            examples=["9b2f0c4e5d6a47b1a3c8e7f6d5c4b3a2"],
+            json_schema_extra={"pattern": SESSION_ID_PATTERN},
+        ),
+    ],
     assistant: AssistantDep,
     user_id: UserIdDep,
 ) -> Response:
@@ -41,5 +46,4 @@ def get_session(
         turns = assistant.history(session_id, user_id=user_id)
     except SessionNotFound:
         raise ApiError(404, "session_not_found", "会话不存在或不属于当前用户。") from None
-    return Response(SessionHistory(session_id=session_id, turns=turns).model_dump_json(),
-                    media_type="application/json")
+    return Response(SessionHistory(session_id=session_id, turns=turns).model_dump_json(), media_type="application/json")

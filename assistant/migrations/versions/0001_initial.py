@@ -35,8 +35,9 @@ def upgrade() -> None:
         sa.Column("response_json", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["session_id"], ["sessions.id"], name="fk_turns_session_id_sessions",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["session_id"], ["sessions.id"], name="fk_turns_session_id_sessions", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("session_id", "idx", name="pk_turns"),
     )
     op.create_table(
@@ -48,8 +49,12 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("rating IN ('up', 'down')", name="ck_feedback_rating"),
-        sa.ForeignKeyConstraint(["session_id", "turn"], ["turns.session_id", "turns.idx"],
-                                name="fk_feedback_session_id_turns", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["session_id", "turn"],
+            ["turns.session_id", "turns.idx"],
+            name="fk_feedback_session_id_turns",
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_feedback"),
     )
     op.create_index("ix_feedback_session_id", "feedback", ["session_id"])
