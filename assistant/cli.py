@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 USAGE_ERROR = 2
@@ -38,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("PA_DEBUG"):
             raise
         from pydantic import ValidationError
+
+        from assistant.validation import describe_validation_error
 
         if isinstance(exc, ValidationError):
             print(f"错误：{describe_validation_error(exc)}", file=sys.stderr)
@@ -114,14 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def describe_validation_error(exc) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        field = ".".join(str(x) for x in err.get("loc", ())) or "输入"
-        parts.append(f"字段 {field}: {err.get('msg')}")
-    return "；".join(parts)
-
-
 def emit_json(data) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -193,21 +186,13 @@ def cmd_clauses_diff(args) -> int:
 
 
 def cmd_calc(args) -> int:
-    from assistant.calculator import EnterpriseProfile, calculate, render_table
-
-    raw = _read_input(args.profile)
-    try:
-        data = json.loads(raw, parse_float=Decimal)  # floats would lose digits before validation
-    except json.JSONDecodeError as exc:
-        raise CliError(f"企业情况不是合法的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）") from None
-    if not isinstance(data, dict):
-        raise CliError('企业情况应是一个 JSON 对象，例如 {"platform_first_year_online_transactions_yuan": 300000000}')
-    from pydantic import ValidationError
+    from assistant.calculator import calculate, render_table
+    from assistant.profile import ProfileError, parse_profile
 
     try:
-        profile = EnterpriseProfile.model_validate(data)
-    except ValidationError as exc:
-        raise CliError(describe_validation_error(exc)) from None
+        profile = parse_profile(_read_input(args.profile))
+    except ProfileError as exc:
+        raise CliError(str(exc)) from None
     result = calculate(profile)
     if args.json:
         print(result.model_dump_json(indent=2))

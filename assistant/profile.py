@@ -17,10 +17,11 @@ from collections.abc import Callable
 from decimal import Context, Decimal
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 
 from assistant.knowledge import YearlyScheduleRule, load_policies
 from assistant.money import MAX_MONEY
+from assistant.validation import describe_validation_error
 
 __all__ = [
     "CalculationItem",
@@ -30,6 +31,7 @@ __all__ = [
     "PolicyId",
     "RecognitionLevel",
     "Status",
+    "ProfileError",
     "parse_profile",
     "relevant_items",
 ]
@@ -185,11 +187,26 @@ if set(EnterpriseProfile.model_fields) != set(_BOOK.facts):
     raise RuntimeError("EnterpriseProfile fields and policies.yaml facts disagree")
 
 
+class ProfileError(ValueError):
+    """A profile that cannot be read: the message is one Chinese line naming what is wrong and where."""
+
+
 def parse_profile(data: dict[str, Any] | str) -> EnterpriseProfile:
-    """JSON text is parsed with Decimal floats so 99999999.99 never passes through a binary float."""
+    """The one profile loader (CLI file or stdin, library callers). JSON text is parsed with Decimal floats so
+    99999999.99 never passes through a binary float; every failure is a `ProfileError`."""
     if isinstance(data, str):
-        data = json.loads(data, parse_float=Decimal)
-    return EnterpriseProfile.model_validate(data)
+        try:
+            data = json.loads(data, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise ProfileError(f"企业情况不是合法的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）") from None
+    if not isinstance(data, dict):
+        raise ProfileError(
+            '企业情况应是一个 JSON 对象，例如 {"platform_first_year_online_transactions_yuan": 300000000}'
+        )
+    try:
+        return EnterpriseProfile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(describe_validation_error(exc)) from None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from assistant.calculator import (
     relevant_items,
     render_table,
 )
+from assistant.profile import ProfileError
 
 HQ_OK = {
     "new_hq_type": "regional_hq",
@@ -527,8 +528,12 @@ def test_parse_profile_json_keeps_decimals_exact():
     profile = parse_profile('{"online_annual_sales_yuan": 99999999.99, "annual_local_contribution_yuan": [1000000]}')
     assert profile.online_annual_sales_yuan == Decimal("99999999.99")
     assert profile.annual_local_contribution_yuan == [Decimal("1000000")]
-    with pytest.raises(ValidationError):
+    with pytest.raises(ProfileError, match="cross_border_retail_usd"):  # one readable line, naming the field
         parse_profile('{"cross_border_retail_usd": "二亿"}')
+    with pytest.raises(ProfileError, match="JSON"):
+        parse_profile('{"cross_border_retail_usd": ')
+    with pytest.raises(ProfileError, match="JSON 对象"):
+        parse_profile("[1, 2]")
 
 
 def test_result_round_trips_as_json():

@@ -82,7 +82,7 @@ def result(item_id: str, category: str, passed: bool, checks: dict[str, bool] | 
 
 
 def summary_of(results: list[ItemResult]) -> ev.EvalSummary:
-    return ev.summarize(results, dataset="d", mode="grounded", clauses=ev._ClauseIndex())
+    return ev.summarize(results, dataset="d", mode="grounded", clauses=ev.ClauseIndex())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ def test_clause_ids_any():
 def test_clause_ids_are_canonicalised_with_the_corpus():
     from assistant.corpus import load_corpus
 
-    clauses = ev._ClauseIndex(load_corpus())
+    clauses = ev.ClauseIndex(load_corpus())
     assert ev.score_response(response(cited=("三(四)",)), {"clause_ids_any": ["三（四）"]}, clauses).passed
 
 
@@ -226,7 +226,7 @@ def test_unknown_expected_keys_are_reported_not_fatal(tmp_path: Path):
     path = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "turns": ["q"], "expected": {"amounts": [1], "must_contain": ["x"]}}])
     items = ev.load_dataset(path)
     assert ev.specified_checks(items[0].expected) == ["must_contain"]
-    warnings = ev._dataset_warnings(items, ev._ClauseIndex())
+    warnings = ev.dataset_warnings(items, ev.ClauseIndex())
     assert any("amounts" in w and "ignored" in w for w in warnings)
 
 
@@ -361,7 +361,7 @@ def test_citation_oos_injection_and_latency_metrics():
 def test_counterparts_count_as_relevant_for_precision_and_retrieval():
     from assistant.corpus import load_corpus
 
-    clauses = ev._ClauseIndex(load_corpus())
+    clauses = ev.ClauseIndex(load_corpus())
     exp = {"clause_ids_any": ["三(四)"]}
     resp = {"answer": "", "answer_type": "policy_answer", "citations": [{"clause_id": "附件-11"}]}
     r = ItemResult(item=GoldItem(id="1", turns=["q"], expected=exp), response=resp, latency_ms=1,

@@ -36,6 +36,10 @@ def header_bytes(scope: Scope) -> int:
     return size + sum(len(k) + len(v) + 4 for k, v in scope.get("headers", ()))  # "k: v\r\n"
 
 
+#: Clients remembered at once by a limiter (memory bound, not a policy figure).
+MAX_TRACKED_KEYS = 100_000  # policy-literal: ok (a key count)
+
+
 class HeaderLimitMiddleware:
     """431 when the request line plus headers exceed ``max_bytes``."""
 
@@ -122,9 +126,7 @@ class TokenBucketLimiter:
     starts again with a full bucket, which is what an idle key would have anyway).
     """
 
-    def __init__(
-        self, per_minute: int, burst: int, max_keys: int = 100_000
-    ) -> None:  # policy-literal: ok (a key count)
+    def __init__(self, per_minute: int, burst: int, max_keys: int = MAX_TRACKED_KEYS) -> None:
         self.rate = per_minute / 60.0
         self.burst = float(burst)
         self.max_keys = max_keys
