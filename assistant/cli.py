@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 USAGE_ERROR = 2
 
@@ -286,11 +287,26 @@ def cmd_serve(args) -> int:
 
 def cmd_ui(args) -> int:
     from assistant.settings import get_settings
-    from ui.app import launch
 
     settings = get_settings()
+    launch = _page("ui")
     launch(host=args.host or settings.ui_host, port=args.port or settings.ui_port)
     return 0
+
+
+PAGE_ENTRY_POINTS = "policy_assistant.pages"
+
+
+def _page(name: str) -> Any:
+    """The `launch` of a web page. Pages register themselves under the ``policy_assistant.pages`` entry-point
+    group (pyproject.toml), so the library never imports the UI package: the UI depends on the library, not
+    the reverse, and a deployment without the UI still has a working CLI."""
+    from importlib.metadata import entry_points
+
+    found = entry_points(group=PAGE_ENTRY_POINTS, name=name)
+    if not found:
+        raise CliError(f"网页 {name!r} 未安装（重新运行 `pip install -e .` 或 `make run`）。")
+    return next(iter(found)).load()
 
 
 def _demo_questions() -> list[str]:

@@ -7,8 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.calculator import POLICY_IDS, calculate
-from assistant.calculator import EnterpriseProfile
+from assistant.calculator import POLICY_IDS, EnterpriseProfile, calculate
 from assistant.matching import match, max_award
 
 

@@ -9,8 +9,7 @@ import pytest
 
 from assistant.calculator import VALIDITY_NOTICE, EnterpriseProfile, calculate
 from assistant.schemas import ChatResponse, Citation
-from ui import app as ui
-
+from ui import forms, page, render
 
 # --- form parsing -------------------------------------------------------------------------------------
 
@@ -32,27 +31,27 @@ from ui import app as ui
     ],
 )
 def test_parse_amount_is_exact(text, yuan):
-    assert ui.parse_amount(text, "注册资金（万元）") == yuan
+    assert forms.parse_amount(text, "注册资金（万元）") == yuan
 
 
 def test_parse_amount_usd_units():
-    assert ui.parse_amount("2.5亿美元", "x", usd=True) == Decimal("250000000")
-    assert ui.parse_amount("25000", "x", usd=True) == Decimal("250000000")
+    assert forms.parse_amount("2.5亿美元", "x", usd=True) == Decimal("250000000")
+    assert forms.parse_amount("25000", "x", usd=True) == Decimal("250000000")
 
 
 @pytest.mark.parametrize("bad", ["abc", "一千万", "3e8", "1.2.3", "亿"])
 def test_parse_amount_rejects_words_naming_the_field(bad):
-    with pytest.raises(ui.FormError, match="「注册资金（万元）」请填写数字"):
-        ui.parse_amount(bad, "注册资金（万元）")
+    with pytest.raises(forms.FormError, match="「注册资金（万元）」请填写数字"):
+        forms.parse_amount(bad, "注册资金（万元）")
 
 
 def test_form_unknown_stays_unknown():
     values = ["unknown", "", "", "unknown", "", "", "", "", "", "unknown", "unknown", "unknown", "unknown", "", "", "", "", ""]
-    assert ui.form_to_profile_data(ui.CALC_FIELDS, values) == {}
+    assert forms.form_to_profile_data(forms.CALC_FIELDS, values) == {}
 
 
 def test_build_profile_hq_example_matches_library():
-    values = {f: ui._reset_value(f) for f in ui.CALC_FIELDS}
+    values = {f: page.reset_value(f) for f in forms.CALC_FIELDS}
     values.update(
         new_hq_type="regional_hq",
         registered_capital_yuan="1000",
@@ -62,7 +61,7 @@ def test_build_profile_hq_example_matches_library():
         office_purchase_price_yuan="300",
         annual_local_contribution_yuan="100、120，150",
     )
-    profile = ui.build_profile(ui.CALC_FIELDS, [values[f] for f in ui.CALC_FIELDS])
+    profile = forms.build_profile(forms.CALC_FIELDS, [values[f] for f in forms.CALC_FIELDS])
     assert profile.registered_capital_yuan == Decimal("10000000")
     assert profile.online_annual_sales_yuan == Decimal("120000000")
     assert profile.sales_in_statistics is True
@@ -81,10 +80,10 @@ def test_build_profile_hq_example_matches_library():
     ],
 )
 def test_validation_errors_are_chinese_and_name_the_field(field, value, expected):
-    values = {f: ui._reset_value(f) for f in ui.CALC_FIELDS}
+    values = {f: page.reset_value(f) for f in forms.CALC_FIELDS}
     values[field] = value
-    with pytest.raises(ui.FormError) as info:
-        ui.build_profile(ui.CALC_FIELDS, [values[f] for f in ui.CALC_FIELDS])
+    with pytest.raises(forms.FormError) as info:
+        forms.build_profile(forms.CALC_FIELDS, [values[f] for f in forms.CALC_FIELDS])
     assert expected in str(info.value)
     assert "must be" not in str(info.value)  # the English half of the library's message is dropped
 
@@ -93,18 +92,18 @@ def test_validation_errors_are_chinese_and_name_the_field(field, value, expected
 
 
 def test_citation_chips_carry_the_id_in_href_and_data_attribute():
-    html = ui.linkify_citations("见【三(四)】和【附件-11】，【不存在】不链接。", {"三(四)", "附件-11"})
+    html = render.linkify_citations("见【三(四)】和【附件-11】，【不存在】不链接。", {"三(四)", "附件-11"})
     assert 'data-clause="三(四)"' in html and 'href="#pa-clause=%E4%B8%89%28%E5%9B%9B%29"' in html
     assert 'data-clause="附件-11"' in html
     assert "【不存在】" in html and 'data-clause="不存在"' not in html
 
 
 def test_bold_next_to_cjk_becomes_strong():
-    assert ui.strong_cjk("可获**30万元 (300,000元)**一次性") == "可获<strong>30万元 (300,000元)</strong>一次性"
+    assert render.strong_cjk("可获**30万元 (300,000元)**一次性") == "可获<strong>30万元 (300,000元)</strong>一次性"
 
 
 def test_highlight_escapes_and_marks_every_quote():
-    out = ui.highlight("a<b>给予30万元、50万元一次性财政扶持。", ["30万元", "50万元一次性", "x"])
+    out = render.highlight("a<b>给予30万元、50万元一次性财政扶持。", ["30万元", "50万元一次性", "x"])
     assert out.startswith("a&lt;b&gt;")
     assert "<mark>30万元</mark>" in out and "<mark>50万元一次性</mark>" in out
 
@@ -120,7 +119,7 @@ def test_calc_table_shows_status_amount_basis_units_and_total():
             office_purchase_price_yuan=3_000_000,
         )
     )
-    html = ui.calc_table_html(result)
+    html = render.calc_table_html(result)
     assert "100万元 (1,000,000元)" in html and "最高50万元 (500,000元)" in html
     assert "符合" in html and "需补充信息" in html and "区商务委" in html
     assert 'id="pa-calc-total"' in html and VALIDITY_NOTICE in html
@@ -137,7 +136,7 @@ def test_match_ranks_eligible_by_amount():
             platform_first_year_online_transactions_yuan=300_000_000,
         )
     )
-    html = ui.match_html(result)
+    html = render.match_html(result)
     eligible = html.split('pa-sec-eligible', 1)[1].split("</section>", 1)[0]
     assert eligible.index("跨境电子商务发展一次性财政扶持") < eligible.index("企业自建电子商务平台一次性财政扶持")
     assert "还需提供" in html
@@ -176,7 +175,7 @@ class FakeAssistant:
 
 
 def _respond(assistant, message):
-    demo = ui.build_app(assistant)
+    demo = page.build_app(assistant)
     fn = next(
         b.fn for b in demo.fns.values() if getattr(b.fn, "__name__", "") == "respond"
     )
@@ -186,7 +185,7 @@ def _respond(assistant, message):
 def test_handler_rejects_empty_and_overlong_input():
     assistant = FakeAssistant()
     (out,) = _respond(assistant, "   ")
-    assert ui.EMPTY_MESSAGE in out[2]
+    assert render.EMPTY_MESSAGE in out[2]
     (out,) = _respond(assistant, "电" * (assistant.settings.max_message_chars + 1))
     assert "问题过长" in out[2] and str(assistant.settings.max_message_chars) in out[2]
 
@@ -203,7 +202,7 @@ def test_handler_answers_with_chips_and_hides_back_end_errors():
 
     outs = _respond(FakeAssistant(fail=True), "自建平台？")
     final = outs[-1]
-    assert ui.UNAVAILABLE_MESSAGE in final[2]
+    assert render.UNAVAILABLE_MESSAGE in final[2]
     assert "exploded" not in str(final) and "Traceback" not in str(final)
 
 
@@ -211,10 +210,10 @@ def test_mount_on_fastapi_serves_the_page_with_local_fonts_only():
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    app = ui.mount(FastAPI(), FakeAssistant(), path="/ui")
+    app = page.mount(FastAPI(), FakeAssistant(), path="/ui")
     with TestClient(app) as client:
-        page = client.get("/ui/")
-        assert page.status_code == 200
+        served = client.get("/ui/")
+        assert served.status_code == 200
         config = client.get("/ui/config").json()
-    assert "fonts.googleapis" not in page.text and "fonts.googleapis" not in str(config)
-    assert ui.APP_TITLE in page.text
+    assert "fonts.googleapis" not in served.text and "fonts.googleapis" not in str(config)
+    assert render.APP_TITLE in served.text

@@ -85,7 +85,7 @@ class FeedbackSpy:
 @pytest.fixture(scope="module")
 def ui_assistant(tmp_path_factory):
     from assistant.settings import Settings
-    from ui.app import create_assistant
+    from ui.page import create_assistant
 
     data_dir = tmp_path_factory.mktemp("ui-data")
     settings = Settings(data_dir=data_dir, llm_base_url=None, database_url=None, chroma_url=None)
@@ -102,7 +102,7 @@ def ui_url(ui_assistant) -> Iterator[str]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from servers import free_port
 
-    from ui.app import launch
+    from ui.page import launch
 
     port = free_port()
     demo = launch("127.0.0.1", port, assistant=ui_assistant, block=False)
