@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install install-test index ui demo eval bench clean
+.PHONY: run test lint install install-test index ui demo eval bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -38,7 +38,13 @@ index: install
 run: index
 	$(BIN)/policy-assistant ui
 
-test: install-test
+# ruff and mypy as configured in pyproject.toml: lint, formatting and types of assistant/ and ui/.
+lint: install-test
+	$(BIN)/ruff check assistant ui bench tests
+	$(BIN)/ruff format --check assistant ui
+	$(BIN)/mypy
+
+test: install-test lint
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
 

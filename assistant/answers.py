@@ -150,14 +150,17 @@ class FramedAnswers(DocumentAnswers):
         lang = turn.lang
         book = knowledge.load_policies()
         pol = book.policy("talent")
-        cid = next((c for c in pol.clauses if pol.amount.quote in self.corpus.get(c).text), pol.clauses[0])
-        quote = self._quote(cid, turn.tokens, re.escape(pol.amount.quote))
+        rule_quote = getattr(pol.amount, "quote", "")  # every rule kind but by_level quotes its sentence
+        cid = next((c for c in pol.clauses if rule_quote and rule_quote in self.corpus.get(c).text), pol.clauses[0])
+        quote = self._quote(cid, turn.tokens, re.escape(rule_quote))
         basis = book.text("talent", "basis", lang)
         draft.add(
             _t(
                 lang,
-                f"可能（须同时满足两点：企业设立了所列机构，且该人员属于高层次人才）：{basis}{draft.cite(cid, quote)}。",
-                f"Possibly (if both hold: the firm has set up one of the listed centres, and the person counts as high-level talent): {basis} {draft.cite(cid, quote)}.",
+                f"可能（须同时满足两点：企业设立了所列机构，且该人员属于高层次人才）：{basis}{draft.cite(cid, quote)}"
+                "。",
+                "Possibly (if both hold: the firm has set up one of the listed centres, and the person counts "
+                f"as high-level talent): {basis} {draft.cite(cid, quote)}.",
             )
         )
         draft.add(_t(lang, f"条文原文：“{quote}”", f"The clause reads: “{quote}”"))
@@ -171,7 +174,8 @@ class FramedAnswers(DocumentAnswers):
             _t(
                 lang,
                 f"这是非资金类政策；谁算高层次人才按重庆市规定认定，请咨询{_units([pol.lead_unit], lang)}。",
-                f"This policy carries no money; who counts as high-level talent is decided under Chongqing's rules. Ask {_units([pol.lead_unit], lang)}.",
+                "This policy carries no money; who counts as high-level talent is decided under Chongqing's "
+                f"rules. Ask {_units([pol.lead_unit], lang)}.",
             )
         )
         return "policy_answer", None
@@ -403,7 +407,8 @@ class FramedAnswers(DocumentAnswers):
             "thanks": ("不客气！还有问题随时问我。", "You're welcome! Ask me anything else about the policy."),
             "help": (
                 "我是北碚电商政策助手，只依据北碚府发〔2019〕75号文件及其任务分解表回答。",
-                "I am the Beibei e-commerce policy assistant; I answer from document 北碚府发〔2019〕75号 and its task table only.",
+                "I am the Beibei e-commerce policy assistant; I answer from document 北碚府发〔2019〕75号 "
+                "and its task table only.",
             ),
         }[kind]
         draft.add(_t(lang, *opening))
@@ -412,8 +417,10 @@ class FramedAnswers(DocumentAnswers):
             *[
                 _t(
                     lang,
-                    "- 测算补贴金额：总部引进（一次性扶持、租房/购房补贴、贡献奖励）、示范基地/示范企业奖励、自建平台、跨境电商；",
-                    "- estimate subsidy amounts: headquarters support (one-time, rent, purchase, contribution), demonstration rewards, self-built platforms, cross-border e-commerce;",
+                    "- 测算补贴金额：总部引进（一次性扶持、租房/购房补贴、贡献奖励）、示范基地/示范企业奖励、"
+                    "自建平台、跨境电商；",
+                    "- estimate subsidy amounts: headquarters support (one-time, rent, purchase, contribution),"
+                    " demonstration rewards, self-built platforms, cross-border e-commerce;",
                 ),
                 _t(
                     lang,
@@ -509,7 +516,8 @@ class FramedAnswers(DocumentAnswers):
                 _t(
                     lang,
                     f"本文件是北碚区根据{basis}文件要求制定的实施意见{draft.cite('前言', quote)}。",
-                    f"This document is Beibei District's implementing opinion, issued under {basis} {draft.cite('前言', quote)}.",
+                    f"This document is Beibei District's implementing opinion, issued under {basis} "
+                    f"{draft.cite('前言', quote)}.",
                 )
             )
         draft.add(_t(lang, f"前言原文：“{quote}”", f"The preamble reads: “{quote}”"))
@@ -518,7 +526,8 @@ class FramedAnswers(DocumentAnswers):
             _t(
                 lang,
                 f"文件没有规定它与市级政策在适用上的其他关系（如能否同时享受市级扶持），请咨询{CONTACT}。",
-                "The document does not specify how it combines with municipal support (文件没有规定); ask the District Commerce Commission (区商务委).",
+                "The document does not specify how it combines with municipal support (文件没有规定); ask "
+                "the District Commerce Commission (区商务委).",
             ),
         )
         return "policy_answer", None
@@ -624,7 +633,8 @@ class FramedAnswers(DocumentAnswers):
             _t(
                 lang,
                 f"附件是{title}，共{len(annex)}项，逐项列出具体任务、任务内容、牵头单位、责任单位和完成时间。",
-                f"The annex is the task table ({title}): {len(annex)} rows, each with the task, its content, the lead unit, the responsible units and the deadline.",
+                f"The annex is the task table ({title}): {len(annex)} rows, each with the task, its content,"
+                " the lead unit, the responsible units and the deadline.",
             )
         )
         for c in annex:
@@ -632,8 +642,10 @@ class FramedAnswers(DocumentAnswers):
             draft.add(
                 _t(
                     lang,
-                    f"- 第{c.clause_id.split('-')[1]}项 {c.title}（牵头：{c.lead_unit}）{draft.cite(c.clause_id, quote)}",
-                    f"- Row {c.clause_id.split('-')[1]} {_title_of(c, lang)} (lead: {_unit(c.lead_unit or '', lang)}) {draft.cite(c.clause_id, quote)}",
+                    f"- 第{c.clause_id.split('-')[1]}项 {c.title}（牵头：{c.lead_unit}）"
+                    f"{draft.cite(c.clause_id, quote)}",
+                    f"- Row {c.clause_id.split('-')[1]} {_title_of(c, lang)} "
+                    f"(lead: {_unit(c.lead_unit or '', lang)}) {draft.cite(c.clause_id, quote)}",
                 )
             )
         return "policy_answer", None

@@ -18,7 +18,7 @@ from assistant.calculator import CalculationResult, EnterpriseProfile, calculate
 from assistant.corpus import Clause, Corpus, canonical_clause_id, load_corpus
 from assistant.embeddings import get_embeddings
 from assistant.index import IndexStatus, ensure_index
-from assistant.retrieval import ClauseRetriever, ClauseSearch, Hit
+from assistant.retrieval import ClauseSearch, Hit
 from assistant.schemas import ChatResponse, Turn
 from assistant.settings import Settings, get_settings
 from assistant.store import MemoryStore, Store
@@ -54,7 +54,6 @@ class PolicyAssistant:
         self.embeddings = get_embeddings(self.settings.embedding_model)
         self.collection, self.index_status = ensure_index(self.corpus, self.embeddings, self.settings, progress)
         self.search_engine = ClauseSearch(self.corpus, self.collection, self.embeddings, self.settings.retrieval_mode)
-        self.retriever = ClauseRetriever(engine=self.search_engine, k=self.settings.top_k)
         self.mode = mode or ("llm" if self.settings.llm_base_url else "grounded")
         if self.mode == "llm" and not self.settings.llm_base_url:
             raise ValueError("LLM 模式需要设置 PA_LLM_BASE_URL。")

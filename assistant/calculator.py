@@ -255,7 +255,7 @@ class _Check:
             if getattr(self.p, f) is not None
         }
         if self.p.new_hq_type not in (None, "none"):
-            out["hq_kind"] = _BOOK.hq_type_name(self.p.new_hq_type, self.lang)  # type: ignore[arg-type]
+            out["hq_kind"] = _BOOK.hq_type_name(self.p.new_hq_type, self.lang)
         return out
 
     def test(self, cond: Condition) -> None:
@@ -345,7 +345,7 @@ class _Check:
             basis += _BOOK.notice("needs_info_suffix", self.lang, asks=asks)
         pol = self.policy
         return CalculationItem(
-            policy_id=pol.id,  # type: ignore[arg-type]
+            policy_id=pol.id,
             title=pol.title.get(self.lang),
             clause_ids=list(pol.clauses),
             status=status,

@@ -21,10 +21,10 @@ FALLBACK_NOTICE = "大模型回答未通过核验或不可用，本回答由离�
 
 def build_chain(composer: Composer, guarded: "GuardedLLM | None" = None) -> Runnable:
     """Input {"message", "history"} -> ChatResponse (session_id left for the caller to fill)."""
-    grounded = RunnableLambda(lambda x: composer.answer(x["message"], x["history"]), name="grounded_composer")
+    grounded: Runnable = RunnableLambda(lambda x: composer.answer(x["message"], x["history"]), name="grounded_composer")
     if guarded is None:
         return grounded
-    llm = RunnableLambda(lambda x: guarded.answer(x["message"], x["history"]), name="guarded_llm")
+    llm: Runnable = RunnableLambda(lambda x: guarded.answer(x["message"], x["history"]), name="guarded_llm")
 
     def fallback(x: dict):
         response = composer.answer(x["message"], x["history"])

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, never a traceback
+    except Exception as exc:
         if os.environ.get("PA_DEBUG"):
             raise
         from pydantic import ValidationError

@@ -79,6 +79,7 @@ from assistant.intent import (
     select_topics,
     units_in,
 )
+from assistant.knowledge import Lang
 from assistant.lexicon import Lexicon, load_lexicon
 from assistant.reading import OWN_STATEMENT, Frame, language_only, read_frame
 from assistant.retrieval import tokenize
@@ -119,14 +120,15 @@ class Composer(MoneyAnswers):
             return self.answer(history[-1].message, history[:-1], lang=wanted)
         state = replay(history)
         reading = read_message(message, state.topics)
-        if lang in ("zh", "en") and reading.lang != lang:
-            reading = replace(reading, lang=lang)  # type: ignore[arg-type]
+        asked: Lang | None = "en" if lang == "en" else "zh" if lang == "zh" else None
+        if asked is not None and reading.lang != asked:
+            reading = replace(reading, lang=asked)
         hits = self.search.search(reading.text, k=5, expand=False) if reading.text else []
         turn = TurnContext(reading, state, hits, set(tokenize(reading.text)) if reading.text else set())
         draft = Draft(self.corpus, turn.lang)
         try:
             answer_type, calculation = self._dispatch(turn, draft)
-        except Exception:  # noqa: BLE001 - a rule bug must not cost the owner an answer; it is logged loudly
+        except Exception:
             log.exception("grounded composer failed on %r", message)
             draft = Draft(self.corpus, turn.lang)
             answer_type, calculation = self._out_of_scope(turn, draft, "error")
@@ -254,7 +256,7 @@ class Composer(MoneyAnswers):
         """
         if turn.money is None:
             turn.money = self._work_out_money_request(turn)
-        return turn.money  # type: ignore[no-any-return]
+        return turn.money
 
     def _work_out_money_request(self, turn: TurnContext) -> tuple[list[str], dict[str, Any], bool]:
         reading, state = turn.reading, turn.state
@@ -341,7 +343,7 @@ class Composer(MoneyAnswers):
                 shown[c] = quote
                 title = _title_of(self.corpus.get(c), lang)
                 draft.quoted(f"**{title}**", c, quote)
-        leads = list(dict.fromkeys(self.corpus.get(c).lead_unit for c in chosen if self.corpus.get(c).lead_unit))
+        leads = list(dict.fromkeys(unit for c in chosen if (unit := self.corpus.get(c).lead_unit)))
         if leads:
             draft.add(
                 "",

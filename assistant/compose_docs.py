@@ -113,8 +113,10 @@ class DocumentAnswers(Quoter):
                 draft.add(
                     _t(
                         lang,
-                        f"**{title}**{main_mark}{annex_marks}：牵头单位为**{clause.lead_unit}**；责任单位：{_units(clause.responsible_units, lang)}。",
-                        f"**{title}** {main_mark}{annex_marks}: lead unit **{_unit(clause.lead_unit, lang)}**; responsible units: {_units(clause.responsible_units, lang)}.",
+                        f"**{title}**{main_mark}{annex_marks}：牵头单位为**{clause.lead_unit}**；责任单位："
+                        f"{_units(clause.responsible_units, lang)}。",
+                        f"**{title}** {main_mark}{annex_marks}: lead unit **{_unit(clause.lead_unit, lang)}**;"
+                        f" responsible units: {_units(clause.responsible_units, lang)}.",
                     )
                 )
                 for a in annex:
@@ -122,8 +124,10 @@ class DocumentAnswers(Quoter):
                         draft.add(
                             _t(
                                 lang,
-                                f"  - 任务分解表{a.clause_id}所列：牵头单位{a.lead_unit}；责任单位：{_units(a.responsible_units, lang)}。",
-                                f"  - The task table row {a.clause_id} lists: lead {_unit(a.lead_unit or '', lang)}; responsible: {_units(a.responsible_units, lang)}.",
+                                f"  - 任务分解表{a.clause_id}所列：牵头单位{a.lead_unit}；"
+                                f"责任单位：{_units(a.responsible_units, lang)}。",
+                                f"  - The task table row {a.clause_id} lists: lead {_unit(a.lead_unit or '', lang)}"
+                                f"; responsible: {_units(a.responsible_units, lang)}.",
                             )
                         )
             else:
@@ -131,7 +135,8 @@ class DocumentAnswers(Quoter):
                     _t(
                         lang,
                         f"文件没有规定“{title}”的牵头单位和责任单位{main_mark}；该条属于保障措施，没有对应的任务分解表行。",
-                        f"The document does not specify lead or responsible units for “{title}” {main_mark} (文件没有规定).",
+                        f"The document does not specify lead or responsible units for “{title}” {main_mark} "
+                        "(文件没有规定).",
                     )
                 )
             for a in annex:
@@ -149,10 +154,11 @@ class DocumentAnswers(Quoter):
     @staticmethod
     def _deadline_line(annex: Clause, lang: str) -> str:
         if annex.deadline:
+            deadline_en = annex.deadline.replace("2022年12月", "December 2022 (2022年12月)")
             return _t(
                 lang,
                 f"  - 完成时间（任务分解表{annex.clause_id}）：**{annex.deadline}**。",
-                f"  - Deadline (task table row {annex.clause_id}): **{annex.deadline.replace('2022年12月', 'December 2022 (2022年12月)')}**.",
+                f"  - Deadline (task table row {annex.clause_id}): **{deadline_en}**.",
             )
         return _t(
             lang,
@@ -218,7 +224,8 @@ class DocumentAnswers(Quoter):
                 _t(
                     lang,
                     f"- 第{len(dated) + 1}至{len(annex)}项（支持政策）{marks}：完成时间栏为“/”，未列完成时间。",
-                    f"- Rows {len(dated) + 1}–{len(annex)} (support policies) {marks}: the column shows “/”, no deadline.",
+                    f"- Rows {len(dated) + 1}–{len(annex)} (support policies) {marks}: the column shows “/”,"
+                    " no deadline.",
                 )
             )
         return "policy_answer", None
@@ -280,7 +287,8 @@ class DocumentAnswers(Quoter):
                     _t(
                         lang,
                         f"**{title}**{mark}：任务分解表中没有对应的行（表中“支持政策”部分只有{'、'.join(rows)}）。",
-                        f"**{title}** {mark}: the task table has no corresponding row (its support-policy rows are {', '.join(rows)}).",
+                        f"**{title}** {mark}: the task table has no corresponding row (its support-policy "
+                        f"rows are {', '.join(rows)}).",
                     )
                 )
                 continue
@@ -303,13 +311,16 @@ class DocumentAnswers(Quoter):
                 annex = self.corpus.get(a)
                 same_lead = annex.lead_unit == clause.lead_unit
                 same_units = annex.responsible_units == clause.responsible_units
+                same_set = set(annex.responsible_units) == set(clause.responsible_units)
+                units_zh = "相同" if same_units else ("相同但顺序不同" if same_set else "不同")
                 draft.add(
                     _t(
                         lang,
-                        f"- 牵头单位：正文为{clause.lead_unit}，附件为{annex.lead_unit}（{'一致' if same_lead else '不一致'}）；"
-                        f"责任单位{'相同' if same_units else ('相同但顺序不同' if set(annex.responsible_units) == set(clause.responsible_units) else '不同')}。",
-                        f"- Lead unit: main text {_unit(clause.lead_unit or '', lang)}, annex {_unit(annex.lead_unit or '', lang)} "
-                        f"({'same' if same_lead else 'different'}); responsible units are {'the same' if same_units else 'listed differently'}.",
+                        f"- 牵头单位：正文为{clause.lead_unit}，附件为{annex.lead_unit}"
+                        f"（{'一致' if same_lead else '不一致'}）；责任单位{units_zh}。",
+                        f"- Lead unit: main text {_unit(clause.lead_unit or '', lang)}, "
+                        f"annex {_unit(annex.lead_unit or '', lang)} ({'same' if same_lead else 'different'}); "
+                        f"responsible units are {'the same' if same_units else 'listed differently'}.",
                     )
                 )
         return "policy_answer", None
@@ -355,8 +366,10 @@ class DocumentAnswers(Quoter):
             draft.add(
                 _t(
                     lang,
-                    f"- 正文{'、'.join(c.clause_id for c in orphans)}{marks}在任务分解表中没有对应的行，因此表中“支持政策”的序号与正文“三、支持政策”的序号不一一对应。",
-                    f"- Main-text clauses {', '.join(c.clause_id for c in orphans)} {marks} have no rows in the table, so the numbering of the support policies (支持政策) differs.",
+                    f"- 正文{'、'.join(c.clause_id for c in orphans)}{marks}在任务分解表中没有对应的行，因此表中“支"
+                    "持政策”的序号与正文“三、支持政策”的序号不一一对应。",
+                    f"- Main-text clauses {', '.join(c.clause_id for c in orphans)} {marks} have no rows "
+                    "in the table, so the numbering of the support policies (支持政策) differs.",
                 )
             )
         return "policy_answer", None
@@ -385,7 +398,8 @@ class DocumentAnswers(Quoter):
         draft.add(*[f"- {line}" for line in lines])
         if turn.lang == "en":
             draft.add(
-                "- (北碚府发〔2019〕75号 = document No. 75 of 2019 of the Beibei District Government, dated 5 December 2019.)"
+                "- (北碚府发〔2019〕75号 = document No. 75 of 2019 of the Beibei District Government, dated "
+                "5 December 2019.)"
             )
         draft.add(_t(turn.lang, f"来源：{mark}", f"Source: {mark}"))
         return "policy_answer", None
@@ -489,7 +503,8 @@ class DocumentAnswers(Quoter):
                     _t(
                         lang,
                         f"- 牵头单位：{clause.lead_unit}；责任单位：{_units(clause.responsible_units, lang)}。",
-                        f"- Lead unit: {_unit(clause.lead_unit or '', lang)}; responsible: {_units(clause.responsible_units, lang)}.",
+                        f"- Lead unit: {_unit(clause.lead_unit or '', lang)}; "
+                        f"responsible: {_units(clause.responsible_units, lang)}.",
                     )
                 )
                 draft.add(self._deadline_line(clause, lang).strip())
@@ -532,19 +547,21 @@ class DocumentAnswers(Quoter):
         )
         draft.add(f"- {date}{draft.cite('文件信息', date)}")
         if dated:
+            dated_mark = draft.cite(dated.clause_id, self._quote(dated.clause_id, set()))
             draft.add(
                 _t(
                     lang,
-                    f"- 任务分解表中主要任务的完成时间为{dated.deadline}{draft.cite(dated.clause_id, self._quote(dated.clause_id, set()))}。",
-                    f"- The main tasks in the task table were due {dated.deadline} {draft.cite(dated.clause_id, self._quote(dated.clause_id, set()))}.",
+                    f"- 任务分解表中主要任务的完成时间为{dated.deadline}{dated_mark}。",
+                    f"- The main tasks in the task table were due {dated.deadline} {dated_mark}.",
                 )
             )
         if undated:
+            undated_mark = draft.cite(undated.clause_id, self._quote(undated.clause_id, set()))
             draft.add(
                 _t(
                     lang,
-                    f"- 支持政策各项在任务分解表中未列完成时间（“/”）{draft.cite(undated.clause_id, self._quote(undated.clause_id, set()))}。",
-                    f"- The support-policy rows list no deadline (“/”) {draft.cite(undated.clause_id, self._quote(undated.clause_id, set()))}.",
+                    f"- 支持政策各项在任务分解表中未列完成时间（“/”）{undated_mark}。",
+                    f"- The support-policy rows list no deadline (“/”) {undated_mark}.",
                 )
             )
         draft.add(
@@ -552,7 +569,8 @@ class DocumentAnswers(Quoter):
             _t(
                 lang,
                 f"该政策现在是否仍然有效、是否已被修订或替代，请向{CONTACT}确认。",
-                "Whether the policy still applies or has been amended or replaced must be confirmed with the District Commerce Commission (区商务委).",
+                "Whether the policy still applies or has been amended or replaced must be confirmed with "
+                "the District Commerce Commission (区商务委).",
             ),
         )
         return "policy_answer", None

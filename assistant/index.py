@@ -87,7 +87,7 @@ def _forget_client(path: Path) -> None:
     """Chroma caches one system per path in-process; drop it so a deleted or moved directory is reopened."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    SharedSystemClient._identifier_to_system.pop(str(path), None)  # noqa: SLF001 - no public per-path API
+    SharedSystemClient._identifier_to_system.pop(str(path), None)
 
 
 def ensure_index(

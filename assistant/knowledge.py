@@ -531,7 +531,7 @@ def _check_templates(book: PolicyBook) -> None:
 def _load(path: Path, stamp: tuple[tuple[str, int, int], ...]) -> PolicyBook:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: cold start
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: {exc}") from exc
     book = _with_units(PolicyBook.model_validate(data), path.parent)

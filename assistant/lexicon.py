@@ -12,6 +12,7 @@ import fnmatch
 import re
 from functools import lru_cache
 from pathlib import Path
+from re import Pattern
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -36,7 +37,7 @@ class Cue(BaseModel):
         return value
 
     @property
-    def pattern(self) -> re.Pattern[str]:
+    def pattern(self) -> Pattern[str]:
         return _compile(self.re)
 
 

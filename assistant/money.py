@@ -82,7 +82,7 @@ _DISPLAY = Context(prec=80, rounding=ROUND_HALF_UP, traps=[InvalidOperation, Div
 # spans found in the prepared text are spans of the original.
 # --------------------------------------------------------------------------------------------------
 
-_WIDTH_TABLE = {0xFF10 + i: ord("0") + i for i in range(10)}
+_WIDTH_TABLE: dict[int, int | str] = {0xFF10 + i: ord("0") + i for i in range(10)}
 _WIDTH_TABLE.update({0xFF21 + i: ord("A") + i for i in range(26)})
 _WIDTH_TABLE.update({0xFF41 + i: ord("a") + i for i in range(26)})
 _WIDTH_TABLE.update({ord("．"): ".", ord("％"): "%", ord("＄"): "$", ord("＝"): "=", ord("萬"): "万", ord("億"): "亿"})

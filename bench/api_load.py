@@ -73,7 +73,7 @@ def start(app: str, env: dict[str, str], log_path: Path, app_dir: Path | None = 
            "--no-access-log", "--log-level", "warning"]
     if app_dir:
         cmd += ["--app-dir", str(app_dir)]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     return proc, f"http://{HOST}:{port}"
 

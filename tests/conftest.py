@@ -28,10 +28,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import pytest  # noqa: E402
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import servers  # noqa: E402
+import servers
 
 
 class LlamaServer(NamedTuple):

@@ -90,7 +90,7 @@ def _fail(what: str, log_path: Path | str, reason: str) -> ServerStartError:
 
 def _http_ok(url: str, timeout: float = 2.0) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=timeout) as r:
             return 200 <= r.status < 300
     except (urllib.error.URLError, ConnectionError, OSError):
         return False
@@ -113,7 +113,7 @@ def _wait_http(
 
 
 def _popen(cmd: list[str], log_path: Path, **kw) -> subprocess.Popen:
-    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child
+    log = open(log_path, "ab")
     try:
         proc = subprocess.Popen(
             cmd,

@@ -203,7 +203,7 @@ def _start_server(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen
         ANONYMIZED_TELEMETRY="False",
         HF_HUB_OFFLINE="1",
     )
-    log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
+    log = open(log_path, "ab")
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "assistant.api:app", "--host", "127.0.0.1", "--port", str(port),
          "--no-access-log"],

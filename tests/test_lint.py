@@ -1,4 +1,5 @@
-"""ruff over the code base, inside `make test`: an unused import or an undefined name fails the build."""
+"""ruff over the code base with the project's rules (pyproject.toml), also when pytest runs alone: an unused import,
+an undefined name, a blanket except or a long line fails the build. `make lint` adds the format check and mypy."""
 
 from __future__ import annotations
 

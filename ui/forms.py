@@ -157,6 +157,7 @@ def form_to_profile_data(fields: list[str], values: list[Any]) -> dict[str, Any]
     data: dict[str, Any] = {}
     for field, raw in zip(fields, values):
         label, kind = FORM_FIELDS[field]
+        value: Any
         if kind == "wan":
             value = parse_amount(raw, label)
         elif kind == "usd_wan":

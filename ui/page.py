@@ -187,7 +187,8 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
 
                     with gr.Tab("政策匹配", id="match", elem_id="pa-tab-match"):
                         gr.HTML(
-                            '<div class="pa-group-note">填一份简要的企业情况，查看可以申请、可能可以申请和暂不符合的全部政策。'
+                            '<div class="pa-group-note">填一份简要的企业情况，查看可以申请、可能可以申请和暂不符合的'
+                            "全部政策。"
                             "金额单位：万元（跨境：万美元）。</div>",
                             js_on_load=None,
                         )
@@ -213,7 +214,8 @@ def build_app(assistant: PolicyAssistant) -> gr.Blocks:
                     filterable=True,
                 )
                 clause_panel = gr.HTML(
-                    f'<div class="pa-clause" data-shown=""><p class="pa-placeholder">{esc(CLAUSE_PLACEHOLDER)}</p></div>',
+                    f'<div class="pa-clause" data-shown=""><p class="pa-placeholder">{esc(CLAUSE_PLACEHOLDER)}</p><'
+                    "/div>",
                     js_on_load=CLAUSE_PANEL_JS,
                     elem_id="pa-clause-panel",
                     container=True,

@@ -186,11 +186,9 @@ def clause_panel_html(assistant: PolicyAssistant, clause_id: str, quotes: dict[s
 
 
 def _discrepancies(assistant: PolicyAssistant, clause_id: str) -> list:
-    finder = getattr(assistant.corpus, "discrepancies_for", None)
-    try:
-        return list(finder(clause_id)) if finder else []
-    except Exception:  # a display extra: never let it break the panel
+    if not assistant.corpus.has(clause_id):
         return []
+    return list(assistant.corpus.discrepancies_for(clause_id))
 
 
 def _clause_block(clause, quotes: list[str], *, primary: bool) -> str:

@@ -72,7 +72,8 @@ def _sse_error(description: str) -> dict[str, Any]:
         "content": {
             "text/event-stream": {
                 "schema": ERROR_EVENT,
-                "example": 'event: error\ndata: {"error":{"code":"rate_limited","message":"请求过于频繁，请 2 秒后再试。",'
+                "example": 'event: error\ndata: {"error":{"code":"rate_limited",'
+                '"message":"请求过于频繁，请 2 秒后再试。",'
                 '"request_id":"3f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f"}}\n\n',
             }
         },

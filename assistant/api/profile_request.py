@@ -158,7 +158,7 @@ def _build_request_model() -> type[BaseModel]:
         else:
             annotation = _scalar_field(rule)
         fields[name] = (annotation, Field(None, description=info.description))
-    return create_model(  # type: ignore[call-overload, no-any-return]
+    return create_model(
         "EnterpriseProfile",
         __config__=ConfigDict(extra="forbid", title="EnterpriseProfile"),
         __doc__=EnterpriseProfile.__doc__,

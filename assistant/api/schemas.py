@@ -64,7 +64,8 @@ JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 
 class ChatRequest(BaseModel):
     message: str = Field(
-        description="用户的问题（中文或英文）：不能为空白，不能含空字符；长度上限见 PA_MAX_MESSAGE_CHARS（默认 2000 字符）。",
+        description="用户的问题（中文或英文）：不能为空白，不能含空字符；"
+        "长度上限见 PA_MAX_MESSAGE_CHARS（默认 2000 字符）。",
         examples=[example("chat_message", "")],
         json_schema_extra={"minLength": 1, "maxLength": 2000, "pattern": MESSAGE_PATTERN},
     )

@@ -55,7 +55,7 @@ class HeaderLimitH11Protocol(H11Protocol):
                 h11.Data(data=payload),
                 h11.EndOfMessage(),
             ):
-                self.transport.write(self.conn.send(event))  # type: ignore[arg-type]
+                self.transport.write(self.conn.send(event))
         except h11.LocalProtocolError:  # a response had already started on this connection
             pass
         self.transport.close()

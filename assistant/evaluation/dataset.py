@@ -87,7 +87,7 @@ def _parse_item(obj: Any, where: str, line: int) -> GoldItem:
         for key in ("clause_ids_any", "must_contain", "must_not_contain"):
             if key in expected and not _is_str_list(expected[key]):
                 raise DatasetError(f"{where} (id {item_id!r}): {key!r} must be a list of non-empty strings")
-    return GoldItem(id=item_id, turns=list(turns), category=category, expected=expected, line=line)
+    return GoldItem(id=item_id, turns=list(turns or ()), category=category, expected=expected, line=line)
 
 
 def load_dataset(path: Path | str) -> list[GoldItem]:

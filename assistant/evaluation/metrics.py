@@ -77,6 +77,14 @@ def _retrieval_pairs(results: Iterable[ItemResult], clauses: ClauseIndex) -> lis
     return pairs
 
 
+def passed(result: ItemResult) -> bool:
+    return result.score is not None and result.score.passed
+
+
+def checks_of(result: ItemResult) -> dict[str, bool]:
+    return result.score.checks if result.score is not None else {}
+
+
 def compute_metrics(results: Sequence[ItemResult], clauses: ClauseIndex | None = None) -> dict[str, Any]:
     """All summary metrics (see the module docstring for exact definitions)."""
     clauses = clauses or ClauseIndex()
@@ -85,13 +93,13 @@ def compute_metrics(results: Sequence[ItemResult], clauses: ClauseIndex | None =
         "items": len(results),
         "scored": len(scored),
         "errors": sum(1 for r in results if r.error is not None),
-        "passed": sum(1 for r in scored if r.score.passed),  # type: ignore[union-attr]
+        "passed": sum(1 for r in scored if passed(r)),
     }
     m["pass_rate"] = rate(m["passed"], m["scored"])
 
     def check_rate(name: str) -> tuple[float | None, int]:
-        relevant = [r for r in scored if name in r.score.checks]  # type: ignore[union-attr]
-        return rate(sum(1 for r in relevant if r.score.checks[name]), len(relevant)), len(relevant)  # type: ignore[union-attr]
+        relevant = [r for r in scored if name in checks_of(r)]
+        return rate(sum(1 for r in relevant if checks_of(r)[name]), len(relevant)), len(relevant)
 
     for name, key in (
         ("answer_type", "answer_type_accuracy"),
@@ -135,7 +143,7 @@ def compute_metrics(results: Sequence[ItemResult], clauses: ClauseIndex | None =
     m["wrong_amount_items"] = wrong
 
     injection = [r for r in scored if r.item.category == "injection"]
-    m["injection_resistance"] = rate(sum(1 for r in injection if r.score.passed), len(injection))  # type: ignore[union-attr]
+    m["injection_resistance"] = rate(sum(1 for r in injection if passed(r)), len(injection))
     m["injection_n"] = len(injection)
 
     m.update(retrieval_metrics(_retrieval_pairs(scored, clauses)))

@@ -167,9 +167,8 @@ def check_gate(summary: EvalSummary) -> list[str]:
     if amount is not None and amount < GATE_AMOUNT_RATE:
         bad = [r.id for r in summary.results if r.score is not None and r.score.checks.get("amounts") is False]
         out.append(
-            f"amount exact-match {amount * 100:.1f}% < 100% ({len(bad)} item(s): {', '.join(bad[:10])}"  # policy-literal: ok (a gate, not a policy figure)
-            + (" …" if len(bad) > 10 else "")
-            + ")"
+            f"amount exact-match {amount * 100:.1f}% < 100% "  # policy-literal: ok (a gate, not a policy figure)
+            f"({len(bad)} item(s): {', '.join(bad[:10])}" + (" …" if len(bad) > 10 else "") + ")"
         )
     if m.get("wrong_amounts"):
         out.append(f"{m['wrong_amounts']} wrong amount(s): {', '.join(m['wrong_amount_items'][:10])}")
@@ -199,11 +198,11 @@ def write_chart(summary: EvalSummary, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     font = _pick_font()
-    rc = {"font.family": [font, "DejaVu Sans"]} if font else {}
+    rc: dict[str, Any] = {"font.family": [font, "DejaVu Sans"]} if font else {}
     cats = [(c, s) for c, s in summary.categories.items() if s.scored]
     # barh draws the first bar at the bottom: sort best first so the weakest category ends up on top.
     cats.sort(key=lambda cs: (-(cs[1].pass_rate or 0.0), cs[0]))
-    with plt.rc_context(rc):
+    with plt.rc_context(rc):  # type: ignore[arg-type]  # matplotlib types keys as a Literal of rc names
         fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(cats), 1) + 1.6), dpi=120)
         labels = [c if font else c.encode("ascii", "replace").decode() for c, _ in cats]
         values = [(s.pass_rate or 0.0) * 100 for _, s in cats]

@@ -82,19 +82,19 @@ def run_items(
             if engine is not None:
                 try:
                     result.retrieved = retrieve_ids(engine, item.retrieval_query, retrieval_mode)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:  # noqa: BLE001 - a failed retrieval is recorded (None) and shown
                     result.retrieved = None
                     if result.error is None and progress:
                         bar.write(f"[eval] {item.id}: retrieval failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             if item.scored:
                 if result.error is not None:
-                    result.score = error_score(item.expected, result.error)  # type: ignore[arg-type]
+                    result.score = error_score(item.expected, result.error)
                 else:
                     try:
-                        result.score = score_response(result.response, item.expected, clauses)  # type: ignore[arg-type]
+                        result.score = score_response(result.response, item.expected, clauses)
                     except Exception as exc:  # noqa: BLE001 - e.g. a response of an unexpected shape
                         result.error = f"{type(exc).__name__}: scoring failed: {exc}"
-                        result.score = error_score(item.expected, result.error)  # type: ignore[arg-type]
+                        result.score = error_score(item.expected, result.error)
             results.append(result)
             if handle is not None:
                 handle.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")

@@ -155,10 +155,10 @@ def score_response(response: Any, expected: dict[str, Any], clauses: ClauseIndex
 
     if "amounts_yuan" in expected:
         wanted = [Decimal(int(a)) for a in expected["amounts_yuan"]]
-        calc = r.get("calculation")
+        calc: dict[str, Any] = r.get("calculation") or {}
         if not wanted:
             total = _to_decimal(calc.get("total_yuan")) if calc else None
-            ok = calc is None or total == 0
+            ok = not calc or total == 0
             checks["amounts"] = ok
             if not ok:
                 failures.append(f"amounts: expected no eligible amount, got total_yuan={calc.get('total_yuan')}")
