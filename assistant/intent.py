@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from assistant.calculator import POLICY_CLAUSES, POLICY_IDS
 from assistant.numbers import Extraction, extract, not_retail, parse_numeral
 from assistant.phrasing import default_phrasing
+from assistant.typos import correct_typos
 
 if TYPE_CHECKING:
     from assistant.corpus import Corpus
@@ -436,10 +437,6 @@ class Reading:
 
 
 def _repair(text: str) -> str:
-    try:
-        from assistant.typos import correct_typos
-    except ImportError:  # pragma: no cover - typo repair is optional
-        return text
     return correct_typos(text)
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.calculator import CalculationResult
+from assistant.profile import CalculationResult
 
 AnswerType = Literal["policy_answer", "calculation", "clarification", "out_of_scope"]
 
