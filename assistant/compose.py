@@ -19,7 +19,7 @@ Why it is built this way:
   those unstated side conditions are assumed, the answer says 可能 and names them. A policy's own thresholds
   (the HQ support's capital, sales, statistics, years) are never assumed. A missing or unclear figure gets
   one short question; a missing exchange rate is never assumed.
-* Conversation state comes from the stored history only (``intent.replay``), so follow-ups survive restarts.
+* Conversation state comes from the stored history only (``conversation.replay``), so follow-ups survive restarts.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from assistant.compose_draft import (
     _units,
 )
 from assistant.compose_money import MoneyAnswers
+from assistant.conversation import assign_followup, merge_facts, replay, resolve_unclear, select_topics
 from assistant.intent import (
     APPLY_CUE,
     DEADLINE_CUE,
@@ -67,16 +68,11 @@ from assistant.intent import (
     TARGET_CUE,
     UNIT_TASK_CUE,
     VALIDITY_CUE,
-    assign_followup,
     explicit_clause_ids,
     lexical_evidence,
-    merge_facts,
     out_of_scope_reason,
     rank_clauses,
     read_message,
-    replay,
-    resolve_unclear,
-    select_topics,
     units_in,
 )
 from assistant.knowledge import Lang

@@ -13,8 +13,9 @@ from typing import Any
 
 from assistant.calculator import FACT_LABELS, FACT_LABELS_EN, CalculationResult, format_yuan
 from assistant.calculator import POLICY_TITLES_EN as _POLICY_TITLES_EN
+from assistant.conversation import State
 from assistant.corpus import Clause, Corpus
-from assistant.intent import Reading, State
+from assistant.intent import Reading
 from assistant.knowledge import Lang
 from assistant.money import format_money_en, format_yuan_en
 from assistant.numbers import extract_amounts

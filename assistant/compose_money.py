@@ -43,12 +43,12 @@ from assistant.compose_draft import (
     _t,
     _units,
 )
+from assistant.conversation import merge_facts
 from assistant.intent import (
     DRIVING_FACTS,
     HQ_FAMILY,
     MONETARY_POLICIES,
     PERSONAL_CUE,
-    merge_facts,
 )
 from assistant.knowledge import load_policies
 from assistant.matching import match, max_award
