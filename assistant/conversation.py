@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.fact_cues import not_retail
 from assistant.intent import DRIVING_FACTS, HQ_FAMILY, MONETARY_POLICIES, STACK_CUE, Reading, read_message
-from assistant.numbers import not_retail
 from assistant.schemas import Turn
 
 
