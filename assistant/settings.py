@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +83,9 @@ class Settings(BaseSettings):
     wechat_sec_fail: Literal["open", "closed"] = Field(
         "closed", description="When WeChat cannot be asked: answer anyway and flag the turn (open), or 503 (closed)."
     )
-    wechat_wordlist: Path | None = Field(None, description="Local word list checked before msgSecCheck.")
+    wechat_wordlist: FilePath | None = Field(
+        None, description="Local word list checked before msgSecCheck (UTF-8, one per line, '#' comments)."
+    )
 
     @field_validator("wechat_token_secret")
     @classmethod

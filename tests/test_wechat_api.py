@@ -13,10 +13,11 @@ import jwt
 import pytest
 import servers
 from sqlalchemy import text
-from wechat_stub import APPID, SECRET, WeChatStub
+from wechat_stub import APPID, RISKY_WORD, SECRET, WeChatStub
 from wechat_support import QUESTION, TOKEN_SECRET, assert_error, bearer, login, wechat_settings
 
 from assistant.api.wechat_auth import AUDIENCE, TOKEN_PREFIX, issue_token
+from assistant.content_guard import REFUSAL
 from assistant.store import SqlStore
 from assistant.wechat import WeChatIdentity
 from assistant.wechat_users import SqlWeChatUsers
@@ -284,6 +285,7 @@ def test_login_then_chat_with_the_bearer_token_on_the_real_server(tmp_path):
             "PA_WECHAT_API_BASE": wechat.url,
             "PA_WECHAT_TOKEN_SECRET": TOKEN_SECRET,
             "PA_WECHAT_TOKEN_TTL": "600",
+            "PA_WECHAT_SEC_CHECK": "input",
         }
         url, proc, log_path = servers.start_api_server(tmp_path, env=env)
         try:
@@ -298,9 +300,12 @@ def test_login_then_chat_with_the_bearer_token_on_the_real_server(tmp_path):
                 session_id = chat.json()["session_id"]
                 history = http.get(f"/v1/sessions/{session_id}", headers=bearer(me["token"])).json()
                 assert [t["message"] for t in history["turns"]] == [QUESTION]
+                refused = http.post("/v1/chat", json={"message": f"{RISKY_WORD}在哪里"}, headers=bearer(me["token"]))
+                assert refused.status_code == 200 and refused.json()["answer"] == REFUSAL
                 other = http.post("/v1/wechat/login", json={"code": "e2e-other"}).json()
                 assert http.get(f"/v1/sessions/{session_id}", headers=bearer(other["token"])).status_code == 404
                 assert http.get("/v1/clauses", headers=bearer(me["token"])).status_code == 403
+            assert [c["openid"] for p, c in wechat.calls if p == "/wxa/msg_sec_check"] == ["oStub_e2e-user"] * 2
             server_log = log_path.read_text()
             assert SECRET not in server_log and TOKEN_SECRET not in server_log and me["token"] not in server_log
         finally:
