@@ -30,7 +30,7 @@ ERROR_DESCRIPTIONS = {
     429: "请求过于频繁，或密钥错误次数过多（rate_limited），见 Retry-After",
     431: "请求头过大（header_too_large）",
     500: "服务器内部错误（internal_error）",
-    503: "索引加载中（not_ready，见 Retry-After）、初始化失败（startup_failed）或内容安全检查不可用（wechat_unavailable）",
+    503: "索引加载中（not_ready，见 Retry-After）、初始化失败（startup_failed）或内容检查不可用（wechat_unavailable）",
 }
 
 #: Every /v1 operation can answer these.
