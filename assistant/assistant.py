@@ -11,7 +11,7 @@ import re
 import threading
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from assistant.calculator import CalculationResult, EnterpriseProfile, calculate
@@ -25,6 +25,10 @@ from assistant.store import MemoryStore, Store
 
 log = logging.getLogger(__name__)
 SESSION_LOCK_STRIPES = 64
+
+#: A last look at a reply before it is stored (content security): the reply to store and return, and the
+#: moderation flag of the turn (None for an ordinary turn; see `assistant.store.FLAGS`).
+Screen = Callable[[ChatResponse], tuple[ChatResponse, str | None]]
 
 
 class ClauseNotFound(KeyError):
@@ -67,8 +71,12 @@ class PolicyAssistant:
         self._locks = [threading.Lock() for _ in range(SESSION_LOCK_STRIPES)]
 
     # --- answering -------------------------------------------------------------------------------
-    def ask(self, message: str, session_id: str | None = None, user_id: str | None = None) -> ChatResponse:
-        """Answer one user turn; the user turn is stored before answering and the reply before returning."""
+    def ask(
+        self, message: str, session_id: str | None = None, user_id: str | None = None, screen: Screen | None = None
+    ) -> ChatResponse:
+        """Answer one user turn; the user turn is stored before answering and the reply before returning.
+
+        ``screen`` sees the reply before it is stored, so a replaced reply is the one on record."""
         message = (message or "").strip()
         if not message:
             raise ValueError("问题不能为空。")
@@ -79,17 +87,23 @@ class PolicyAssistant:
             turn = self.store.add_user_turn(session_id, user_id, message)
             response = self.chain.invoke({"message": message, "history": history})
             response = response.model_copy(update={"session_id": session_id})
-            self.store.add_reply(session_id, turn, response)
+            flag = None
+            if screen is not None:
+                response, flag = screen(response)
+            if flag is None:
+                self.store.add_reply(session_id, turn, response)
+            else:
+                self.store.add_reply(session_id, turn, response, flag=flag)
         return response
 
     def ask_stream(
-        self, message: str, session_id: str | None = None, user_id: str | None = None
+        self, message: str, session_id: str | None = None, user_id: str | None = None, screen: Screen | None = None
     ) -> Iterator[str | ChatResponse]:
         """Yield the answer text in pieces, then the full ChatResponse.
 
         The answer is verified before the first piece leaves, so a streamed number is never retracted.
         """
-        response = self.ask(message, session_id, user_id)
+        response = self.ask(message, session_id, user_id, screen=screen)
         for piece in split_for_stream(response.answer):
             yield piece
         yield response

@@ -22,7 +22,7 @@ from assistant.settings import Settings
 
 ERROR_DESCRIPTIONS = {
     400: "请求体不是合法的 JSON（invalid_json）、Content-Length 无效，或缺少 X-User-Id（missing_user_id）",
-    401: "缺少或无效的 API 密钥（unauthorized）",
+    401: "缺少或无效的 API 密钥（unauthorized），或微信登录凭证过期（token_expired）/无效（invalid_token）",
     404: "资源不存在，或属于其他用户",
     413: "请求体过大（payload_too_large）",
     415: "请求体不是 application/json（unsupported_media_type）",
@@ -30,7 +30,7 @@ ERROR_DESCRIPTIONS = {
     429: "请求过于频繁，或密钥错误次数过多（rate_limited），见 Retry-After",
     431: "请求头过大（header_too_large）",
     500: "服务器内部错误（internal_error）",
-    503: "索引加载中（not_ready，见 Retry-After）或初始化失败（startup_failed）",
+    503: "索引加载中（not_ready，见 Retry-After）、初始化失败（startup_failed）或内容检查不可用（wechat_unavailable）",
 }
 
 #: Every /v1 operation can answer these.

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from assistant.api.answering import AnswererDep
 from assistant.api.deps import AssistantDep, SettingsDep, UserIdDep
 from assistant.api.errors import STATUS_CODES, ApiError, sse_event
 from assistant.api.jsonbody import JsonRoute
@@ -94,14 +95,16 @@ def _links() -> dict[str, Any]:
         **error_responses(404, *BODY_ERRORS),
     },
 )
-def chat(body: ChatRequest, assistant: AssistantDep, user_id: UserIdDep, settings: SettingsDep) -> Response:
+def chat(
+    body: ChatRequest, assistant: AssistantDep, user_id: UserIdDep, settings: SettingsDep, answerer: AnswererDep
+) -> Response:
     """回答一轮提问。不带 `session_id` 时由服务端签发新会话；带上的 `session_id` 必须是服务端签发给当前用户的，
     否则 404。用户这一问在作答前、回答在返回前都已写入存储。"""
     message = checked_message(body.message, settings)
     if body.session_id is not None:
         require_session(assistant, body.session_id, user_id)
     try:
-        response = assistant.ask(message, session_id=body.session_id, user_id=user_id)
+        response = answerer.ask(message, session_id=body.session_id, user_id=user_id)
     except SessionNotFound:
         raise session_not_found() from None
     return Response(response.model_dump_json(), media_type="application/json")
@@ -138,7 +141,12 @@ def chat(body: ChatRequest, assistant: AssistantDep, user_id: UserIdDep, setting
     },
 )
 async def chat_stream(
-    body: ChatRequest, assistant: AssistantDep, user_id: UserIdDep, settings: SettingsDep, request: Request
+    body: ChatRequest,
+    assistant: AssistantDep,
+    user_id: UserIdDep,
+    settings: SettingsDep,
+    request: Request,
+    answerer: AnswererDep,
 ) -> StreamingResponse:
     """与 `/v1/chat` 相同，但以 SSE 分段返回（微信 `wx.request` 的 `enableChunked` 可用）。
 
@@ -147,7 +155,7 @@ async def chat_stream(
     message = checked_message(body.message, settings)
     if body.session_id is not None:
         await run_in_threadpool(require_session, assistant, body.session_id, user_id)
-    pieces = assistant.ask_stream(message, session_id=body.session_id, user_id=user_id)
+    pieces = answerer.ask_stream(message, session_id=body.session_id, user_id=user_id)
     try:
         # The answer is complete (stored and verified) before its first piece: errors here are still
         # ordinary HTTP errors with a status code.
