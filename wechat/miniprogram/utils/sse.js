@@ -88,7 +88,9 @@ SseParser.prototype.push = function (chunk) {
 
 // End of stream: a frame without its closing blank line is dropped, as the standard says.
 SseParser.prototype.end = function () {
-  const frames = this._text(this.decoder.end())
+  let frames = this._text(this.decoder.end())
+  // A final lone \r was held back in case \n followed; nothing follows now, so it ends its line.
+  if (this.buffer.endsWith('\r')) frames = frames.concat(this._text('\n'))
   this.buffer = ''
   this.reset()
   return frames
