@@ -5,11 +5,12 @@ const config = require('../config.js')
 const auth = require('./auth.js')
 const { SseParser, Utf8Decoder } = require('./sse.js')
 
-function ApiError(status, code, message) {
+function ApiError(status, code, message, field) {
   this.name = 'ApiError'
   this.status = status
   this.code = code
   this.message = message
+  this.field = field || null // the request field a validation error is about
 }
 ApiError.prototype = Object.create(Error.prototype)
 ApiError.prototype.constructor = ApiError
@@ -21,7 +22,7 @@ function errorCode(res) {
 
 function errorFrom(res) {
   const body = res.data && res.data.error
-  if (body && body.message) return new ApiError(res.statusCode, body.code, body.message)
+  if (body && body.message) return new ApiError(res.statusCode, body.code, body.message, body.field)
   return new ApiError(res.statusCode, 'http_' + res.statusCode, '服务暂时不可用（HTTP ' + res.statusCode + '），请稍后重试。')
 }
 
