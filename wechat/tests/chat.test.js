@@ -17,10 +17,8 @@ async function ask(page, question) {
   const before = page.querySelectorAll('.answer').length
   page.querySelector('.question').dispatchEvent('input', { detail: { value: question } })
   page.querySelector('.send').dispatchEvent('tap')
-  await until(
-    () => page.querySelectorAll('.answer').length > before && !text(page.querySelector('.pending')),
-    'the answer to ' + question,
-  )
+  // The 👍/👎 row appears once an answer is complete.
+  await until(() => page.querySelectorAll('.feedback').length > before, 'the answer to ' + question)
   const answers = page.querySelectorAll('.answer')
   return answers[answers.length - 1]
 }
