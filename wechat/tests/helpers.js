@@ -7,17 +7,19 @@ const wxRuntime = require('./wx-runtime')
 const ROOT = path.resolve(__dirname, '..', 'miniprogram')
 
 // The page tests need a running assistant API server; tests/test_miniprogram.py (pytest) starts one, with
-// the WeChat stub, and passes its URL here.
-function apiBase(name = 'PA_TEST_API_BASE') {
-  const base = process.env[name]
-  if (!base) {
+// the WeChat stub, and passes its URL (and an expired token it signed) in these variables.
+function requireEnv(name) {
+  const value = process.env[name]
+  if (!value) {
     throw new Error(
-      name + ' is not set: the page tests talk to a real assistant API server. Run them through pytest ' +
-        '(tests/test_miniprogram.py starts the server), or start one and set ' + name + '=http://127.0.0.1:PORT',
+      name + ' is not set: the page tests talk to a real assistant API server. Run them through pytest: ' +
+        '`python -m pytest tests/test_miniprogram.py` (it starts the server and the WeChat stub).',
     )
   }
-  return base
+  return value
 }
+
+const apiBase = () => requireEnv('PA_TEST_API_BASE')
 
 // Fresh runtime, storage and config for each test; returns the shim's record of requests and logins.
 function setup(base = apiBase()) {
@@ -55,4 +57,4 @@ const text = (node) => (node ? (node.dom || node).textContent.replace(/\s+/g, ' 
 // miniprogram-simulate prefixes every class with the component's tag name ('main--').
 const inside = (node, cls) => Array.from((node.dom || node).querySelectorAll('.main--' + cls))
 
-module.exports = { ROOT, apiBase, setup, loadPage, render, until, text, inside, simulate }
+module.exports = { ROOT, apiBase, requireEnv, setup, loadPage, render, until, text, inside, simulate }

@@ -3,14 +3,20 @@
 // (node's http) to the real assistant API server the pytest harness started; wx.login returns a code that
 // the WeChat stub accepts (or a special one a test chose); storage is an in-memory map.
 //
-// Everything the pages send is recorded in `runtime.requests`, so tests can check what went over the wire.
+// Real login codes are single-use and differ on every wx.login, while the openid behind them stays the
+// same. The stub derives the openid from the code (openid oStub_<code>), so "the same WeChat user logging
+// in again" is the same code here: `runtime.user`.
+//
+// Every request is recorded in `runtime.requests` (with the status and JSON answer), so tests can check what
+// went over the wire.
 
 const http = require('http')
 
 const runtime = {
-  requests: [], // {method, url, header, body, statusCode}
+  requests: [], // {method, url, header, body, statusCode, response}
   logins: 0, // wx.login calls
-  loginCodes: [], // codes to hand out next (then `code-<n>`, which the stub accepts)
+  user: 'mini-user', // the code wx.login returns: the stub turns it into openid oStub_mini-user
+  loginCodes: [], // special codes to hand out first ("invalid", "highrisk", … see tests/wechat_stub.py)
   chunkSize: 0, // >0: re-cut streamed bodies into pieces of this many bytes (as a slow network would)
   successFirst: false, // enableChunked: call `success` before the chunks instead of after
   storage: new Map(),
@@ -19,6 +25,7 @@ const runtime = {
 function reset() {
   runtime.requests = []
   runtime.logins = 0
+  runtime.user = 'mini-user'
   runtime.loginCodes = []
   runtime.chunkSize = 0
   runtime.successFirst = false
@@ -46,7 +53,7 @@ function request(options) {
     if (method === 'GET') url += (url.includes('?') ? '&' : '?') + query(options.data)
     else body = typeof options.data === 'string' ? options.data : JSON.stringify(options.data)
   }
-  const record = { method, url, header, body: body && JSON.parse(body), statusCode: null }
+  const record = { method, url, header, body: body && JSON.parse(body), statusCode: null, response: null }
   runtime.requests.push(record)
   const chunkListeners = []
   const task = {
@@ -78,6 +85,11 @@ function request(options) {
         return
       }
       const all = Buffer.concat(parts)
+      try {
+        record.response = JSON.parse(all.toString('utf8'))
+      } catch (e) {
+        // not JSON
+      }
       let data
       if (options.responseType === 'arraybuffer') data = toArrayBuffer(all)
       else {
@@ -107,7 +119,7 @@ function call(options, which, res) {
 
 function login(options) {
   runtime.logins++
-  const code = runtime.loginCodes.length ? runtime.loginCodes.shift() : 'code-' + runtime.logins
+  const code = runtime.loginCodes.length ? runtime.loginCodes.shift() : runtime.user
   setTimeout(() => call(options, 'success', { code, errMsg: 'login:ok' }), 0)
 }
 
