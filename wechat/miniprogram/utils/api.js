@@ -16,14 +16,11 @@ ApiError.prototype = Object.create(Error.prototype)
 ApiError.prototype.constructor = ApiError
 
 // The server answers every error as {"error": {"code", "message", ...}}.
-function errorCode(res) {
-  return res && res.data && res.data.error ? res.data.error.code : null
-}
-
 function errorFrom(res) {
   const body = res.data && res.data.error
   if (body && body.message) return new ApiError(res.statusCode, body.code, body.message, body.field)
-  return new ApiError(res.statusCode, 'http_' + res.statusCode, '服务暂时不可用（HTTP ' + res.statusCode + '），请稍后重试。')
+  const status = res.statusCode
+  return new ApiError(status, 'http_' + status, '服务暂时不可用（HTTP ' + status + '），请稍后重试。')
 }
 
 function url(path) {
@@ -40,17 +37,18 @@ function send(method, path, data, header) {
       header: Object.assign({ 'Content-Type': 'application/json' }, header || {}),
       timeout: 60000,
       success: resolve,
-      fail: (err) => reject(new ApiError(0, 'network_error', '网络连接失败，请检查网络后重试。' + errText(err))),
+      fail: (err) => reject(networkError(err)),
     })
   })
 }
 
-function errText(err) {
-  return err && err.errMsg ? '（' + err.errMsg + '）' : ''
+function networkError(err) {
+  const detail = err && err.errMsg ? '（' + err.errMsg + '）' : ''
+  return new ApiError(0, 'network_error', '网络连接失败，请检查网络后重试。' + detail)
 }
 
 function bearer(token) {
-  return token ? { Authorization: 'Bearer ' + token } : {}
+  return { Authorization: 'Bearer ' + token }
 }
 
 // A call that needs the user's token. A 401 means the server no longer accepts it (expired, or signed
@@ -109,12 +107,11 @@ function chatStream(message, sessionId, onDelta) {
         if (status === null) return // wait for `success` to tell the status
         if (!failure && status !== 200) failure = parseJson(text)
         if (status === 401) return finish({ unauthorized: true, res: { statusCode: 401, data: failure } })
+        // An error frame after a 200 means the answer broke off mid-stream: a server error.
         if (failure) return finish({ res: { statusCode: status === 200 ? 500 : status, data: failure } })
         if (status !== 200) return finish({ res: { statusCode: status, data: null } })
         // 200 and no `done` yet: the last chunks may still be on their way.
-        if (!timer) {
-          timer = setTimeout(() => finish(null, new ApiError(0, 'stream_incomplete', '回答未完整接收，请重试。')), STREAM_TAIL_MS)
-        }
+        if (!timer) timer = setTimeout(() => finish(null, incomplete()), STREAM_TAIL_MS)
       }
       const handle = (frames) =>
         frames.forEach((frame) => {
@@ -142,7 +139,7 @@ function chatStream(message, sessionId, onDelta) {
           if (!chunks && res.data && res.data.byteLength) receive(res.data)
           settle()
         },
-        fail: (err) => finish(null, new ApiError(0, 'network_error', '网络连接失败，请检查网络后重试。' + errText(err))),
+        fail: (err) => finish(null, networkError(err)),
       })
       const receive = (buffer) => {
         const bytes = new Uint8Array(buffer)
@@ -169,6 +166,10 @@ function chatStream(message, sessionId, onDelta) {
     })
 }
 
+function incomplete() {
+  return new ApiError(0, 'stream_incomplete', '回答未完整接收，请重试。')
+}
+
 function parseJson(text) {
   try {
     return JSON.parse(text)
@@ -189,4 +190,4 @@ function calculate(profile) {
   return send('POST', '/v1/calculate', profile).then(ok)
 }
 
-module.exports = { ApiError, send, errorCode, errorFrom, chat, chatStream, clause, feedback, calculate }
+module.exports = { ApiError, send, errorFrom, chat, chatStream, clause, feedback, calculate }

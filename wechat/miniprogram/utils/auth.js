@@ -8,7 +8,6 @@ const STORAGE_KEY = 'pa_auth'
 const RENEW_MARGIN_MS = 60 * 1000
 
 let pending = null // the login in flight: concurrent requests wait for the same one
-let serverHasNoLogin = false // the API answered 404 for the login endpoint (a server without WeChat login)
 
 function stored() {
   try {
@@ -26,13 +25,11 @@ function clearToken() {
   }
 }
 
-// Resolves to the bearer token, logging in when there is none or it is about to expire. Resolves to null on
-// a server without WeChat login (development servers: the API then needs no token). Rejects with an
-// ApiError the page can show (its message is the server's Chinese text).
+// Resolves to the bearer token, logging in when there is none or it is about to expire. Rejects with an
+// ApiError the page can show (its message is the server's Chinese text, e.g. for wechat_high_risk_user).
 function getToken() {
   const entry = stored()
   if (entry && entry.token && Date.now() < entry.renewAt) return Promise.resolve(entry.token)
-  if (serverHasNoLogin) return Promise.resolve(null)
   return login()
 }
 
@@ -62,10 +59,6 @@ function exchange() {
   return wxLogin()
     .then((code) => api.send('POST', '/v1/wechat/login', { code }))
     .then((res) => {
-      if (res.statusCode === 404 && api.errorCode(res) === 'not_found') {
-        serverHasNoLogin = true
-        return null
-      }
       if (res.statusCode !== 200 || !res.data || !res.data.token) throw api.errorFrom(res)
       const lifetime = Number(res.data.expires_in) * 1000
       const margin = Math.min(RENEW_MARGIN_MS, lifetime / 10)
@@ -77,11 +70,11 @@ function exchange() {
 
 function wxLogin() {
   const api = require('./api.js')
+  const failed = () => new api.ApiError(0, 'wx_login_failed', '微信登录失败，请检查网络后重试。')
   return new Promise((resolve, reject) => {
     wx.login({
-      success: (res) =>
-        res.code ? resolve(res.code) : reject(new api.ApiError(0, 'wx_login_failed', '微信登录失败，请稍后重试。')),
-      fail: () => reject(new api.ApiError(0, 'wx_login_failed', '微信登录失败，请检查网络后重试。')),
+      success: (res) => (res.code ? resolve(res.code) : reject(failed())),
+      fail: () => reject(failed()),
     })
   })
 }

@@ -42,7 +42,8 @@ const FIELDS = [
   { key: 'rent_years', label: '租用年限（整数年）', kind: 'number', unit: '年' },
   {
     key: 'annual_local_contribution_yuan',
-    label: '对北碚区地方经济发展贡献（逐年用逗号分隔，最多5年；只填一个数视为每年相同）',
+    label: '对北碚区地方经济发展贡献',
+    hint: '自产生贡献起逐年填写，用逗号分隔，最多5年；只填一个数视为每年相同',
     kind: 'wan-list',
     unit: '万元/年',
   },

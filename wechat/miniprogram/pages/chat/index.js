@@ -73,9 +73,13 @@ Component({
 
     openClause(e) {
       const id = e.currentTarget.dataset.id
-      this.setData({ clause: { clause_id: id, title: '', text: '', counterparts: [] }, clauseLoading: true, error: '' })
+      const loading = { clause_id: id, title: '', text: '', counterparts: [] }
+      this.setData({ clause: loading, clauseLoading: true, error: '' })
       return api.clause(id).then(
-        (res) => this.setData({ clause: Object.assign({ counterparts: res.counterparts }, res.clause), clauseLoading: false }),
+        (res) => {
+          const clause = Object.assign({ counterparts: res.counterparts }, res.clause)
+          this.setData({ clause, clauseLoading: false })
+        },
         (err) => this.setData({ clause: null, clauseLoading: false, error: err.message }),
       )
     },
