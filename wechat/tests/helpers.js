@@ -29,8 +29,10 @@ function setup(base = apiBase()) {
   return runtime
 }
 
+// Templates go through WeChat's own WXML compiler (wcc, shipped as x86-64 Linux/macOS/Windows binaries inside
+// the miniprogram-compiler npm package), not the simplified JS one, so the tests see what WeChat would render.
 function loadPage(name) {
-  return simulate.load(path.join(ROOT, 'pages', name, 'index'), { rootPath: ROOT, compiler: 'simulate' })
+  return simulate.load(path.join(ROOT, 'pages', name, 'index'), { rootPath: ROOT, compiler: 'official' })
 }
 
 function render(pageId) {
