@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +65,43 @@ class Settings(BaseSettings):
     auth_failure_burst: int = Field(
         10, ge=1, description="Failed API-key attempts allowed at once per client address; then 429."
     )
+
+    # WeChat mini-program (assistant/wechat.py, assistant/api/routes/wechat.py): login and content security
+    wechat_appid: str | None = Field(
+        None, description="Mini-program AppID; with the secret and token secret = login on."
+    )
+    wechat_secret: SecretStr | None = Field(None, description="Mini-program AppSecret (server side only).")
+    wechat_api_base: str = Field("https://api.weixin.qq.com", description="WeChat server API base URL.")
+    wechat_timeout_s: float = Field(5.0, gt=0, le=60, description="Timeout of one call to the WeChat API.")
+    wechat_token_secret: SecretStr | None = Field(
+        None, description="Key that signs the assistant's WeChat login tokens (HS256); at least 32 characters."
+    )
+    wechat_token_ttl: int = Field(7200, ge=60, le=30 * 86400, description="Lifetime of a login token, seconds.")
+    wechat_sec_check: Literal["off", "input", "both"] = Field(
+        "off", description="msgSecCheck v2 on questions (input) or on questions and answers (both)."
+    )
+    wechat_sec_fail: Literal["open", "closed"] = Field(
+        "closed", description="When WeChat cannot be asked: answer anyway and flag the turn (open), or 503 (closed)."
+    )
+    wechat_wordlist: Path | None = Field(None, description="Local word list checked before msgSecCheck.")
+
+    @field_validator("wechat_token_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        """HS256 needs a key at least as long as its hash (RFC 7518 §3.2): refuse to start with a short one."""
+        if value is not None and value.get_secret_value() and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("PA_WECHAT_TOKEN_SECRET must be at least 32 bytes (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @property
+    def wechat_login_configured(self) -> bool:
+        return bool(
+            self.wechat_appid
+            and self.wechat_secret
+            and self.wechat_secret.get_secret_value()
+            and self.wechat_token_secret
+            and self.wechat_token_secret.get_secret_value()
+        )
 
     @property
     def resolved_chroma_dir(self) -> Path:

@@ -57,7 +57,10 @@ class Store(Protocol):
     def ensure_session(self, session_id: str, user_id: str | None) -> None: ...
     def has_session(self, session_id: str, user_id: str | None) -> bool: ...
     def add_user_turn(self, session_id: str, user_id: str | None, message: str) -> int: ...
-    def add_reply(self, session_id: str, turn: int, response: ChatResponse) -> None: ...
+    def add_reply(self, session_id: str, turn: int, response: ChatResponse, flag: str | None = None) -> None:
+        """Store the reply; ``flag`` marks the turn for moderation (see FLAGS)."""
+        ...
+
     def turns(self, session_id: str, user_id: str | None) -> list[Turn]: ...
     def add_feedback(self, session_id: str, user_id: str | None, turn: int, rating: str, comment: str | None) -> None:
         """Record the user's vote on a turn; a later vote on the same turn replaces the earlier one."""
@@ -70,6 +73,7 @@ class MemoryStore:
         self._owner: dict[str, str | None] = {}
         self._turns: dict[str, list[Turn]] = defaultdict(list)
         self._feedback: dict[tuple[str, int], dict] = {}
+        self.flags: dict[tuple[str, int], str] = {}
 
     @property
     def feedback(self) -> list[dict]:
@@ -95,9 +99,12 @@ class MemoryStore:
             turns.append(Turn(index=len(turns), message=message, created_at=_now()))
             return len(turns) - 1
 
-    def add_reply(self, session_id: str, turn: int, response: ChatResponse) -> None:
+    def add_reply(self, session_id: str, turn: int, response: ChatResponse, flag: str | None = None) -> None:
+        _check_flag(flag)
         with self._lock:
             self._turns[session_id][turn].response = response
+            if flag is not None:
+                self.flags[(session_id, turn)] = flag
 
     def turns(self, session_id: str, user_id: str | None) -> list[Turn]:
         with self._lock:
@@ -154,6 +161,8 @@ MAX_ID_CHARS = 128
 #: Turn numbers live in an INTEGER column: 32 bits on PostgreSQL.
 MAX_TURN = 2**31 - 1
 RATINGS = ("up", "down")
+#: turns.flag: refused as risky, answered but to be reviewed, answered while the content check was down.
+FLAGS = ("risky", "review", "sec_unavailable")
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # policy-literal: ok (milliseconds)
 _OWNER_CACHE_SIZE = 100_000  # policy-literal: ok (a cache size)
 _MIGRATION_LOCK_KEY = 0x50415F4D4947  # pg_advisory_xact_lock key: "PA_MIG"
@@ -185,6 +194,7 @@ turns_table = Table(
     Column("response_json", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("answered_at", DateTime(timezone=True), nullable=True),
+    Column("flag", String(16), nullable=True),  # FLAGS, NULL for an ordinary turn (migration 0003_wechat)
 )
 
 # One vote per (session, turn): a session has exactly one owner, so this is one vote per (session, turn,
@@ -214,7 +224,7 @@ _INSERT_TURN = turns_table.insert()
 _SET_REPLY = (
     turns_table.update()
     .where(_T.session_id == bindparam("sid"), _T.idx == bindparam("turn"))
-    .values(response_json=bindparam("response_json"), answered_at=bindparam("answered_at"))
+    .values(response_json=bindparam("response_json"), answered_at=bindparam("answered_at"), flag=bindparam("flag"))
 )
 _TURNS = (
     select(_T.idx, _T.message, _T.response_json, _T.created_at)
@@ -408,12 +418,12 @@ class SqlStore:
                 time.sleep(0.005 * (attempt + 1))
         raise AssertionError("unreachable")
 
-    def add_reply(self, session_id: str, turn: int, response: ChatResponse) -> None:
+    def add_reply(self, session_id: str, turn: int, response: ChatResponse, flag: str | None = None) -> None:
+        _check_flag(flag)
         payload = response.model_dump_json()
+        values = {"sid": session_id, "turn": turn, "response_json": payload, "answered_at": _utcnow(), "flag": flag}
         with self._write() as conn:
-            result = conn.execute(
-                _SET_REPLY, {"sid": session_id, "turn": turn, "response_json": payload, "answered_at": _utcnow()}
-            )
+            result = conn.execute(_SET_REPLY, values)
             if result.rowcount != 1:
                 raise SessionNotFound(f"{session_id}#{turn}")
 
@@ -537,6 +547,11 @@ def check_text(text: str) -> None:
             text.encode("utf-8")
         except UnicodeEncodeError:
             raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+
+
+def _check_flag(flag: str | None) -> None:
+    if flag is not None and flag not in FLAGS:
+        raise ValueError(f"flag must be one of {FLAGS}, got {flag!r}")
 
 
 def _check_ids(session_id: str, user_id: str | None) -> None:

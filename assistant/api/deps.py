@@ -1,16 +1,22 @@
 """FastAPI dependencies, declared once and used through typed aliases (``SettingsDep``, ``AssistantDep``,
 ``UserIdDep``), as in the FastAPI full-stack template.
 
-Order on every /v1 request (the router's dependencies): API key (failed attempts are counted per client
-address and answered 429 once that address is over its budget), then the user id, then the per-user rate
-limit. A host app can override `get_assistant`, `get_user_id` and `get_api_settings`.
+Order on every /v1 request (the router's dependencies): credentials (`authenticate`: an API key, whose failed
+attempts are counted per client address and answered 429 once that address is over its budget, or a
+WeChat login token), then the user id, then the per-user rate limit. A host app can override
+`get_assistant`, `get_user_id` and `get_api_settings`.
+
+A bearer credential starting ``pawx.`` is a WeChat login token (`assistant.api.wechat_auth`): it opens
+only /v1/chat*, /v1/sessions* and /v1/feedback, and only as its own user (the token decides the user id;
+an ``X-User-Id`` that says otherwise is 403 user_mismatch). Anything else is an API key, as before.
 """
 
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from assistant.api.errors import ApiError
 from assistant.api.limits import auth_failure_limiter, client_address, request_limiter, too_many
 from assistant.api.schemas import MAX_USER_ID_CHARS, USER_ID_PATTERN
+from assistant.api.wechat_auth import is_token, token_allowed, verify_token
 from assistant.settings import Settings, get_settings
 
 NOT_READY_RETRY_AFTER_S = 2
@@ -58,37 +65,6 @@ def valid_user_id(value: str) -> bool:
     """The rule USER_ID_PATTERN declares, without a regex engine in the way."""
     return 0 < len(value) <= MAX_USER_ID_CHARS and all("!" <= c <= "~" for c in value)
 
-
-async def get_user_id(
-    settings: SettingsDep,
-    x_user_id: Annotated[
-        str | None,
-        Header(
-            alias="X-User-Id",
-            description="当前用户（微信 openid，由调用方后端经 code2Session 取得后填入）：1-128 个可见 ASCII 字符。"
-            "配置了 PA_API_KEYS 时必填（缺少为 400）；未配置时缺省 = 匿名用户。",
-            examples=["oAbCd1234567890EfGhIjKlMnOpQ"],
-            json_schema_extra={"minLength": 1, "maxLength": MAX_USER_ID_CHARS, "pattern": USER_ID_PATTERN},
-        ),
-    ] = None,
-) -> str | None:
-    if x_user_id is None:
-        if settings.api_key_list:
-            raise ApiError(
-                400, "missing_user_id", "缺少请求头 X-User-Id（配置了 API 密钥时必须指明用户）。", field="X-User-Id"
-            )
-        return None
-    if not valid_user_id(x_user_id):
-        raise ApiError(
-            422,
-            "invalid_user_id",
-            f"请求头 X-User-Id 无效（1-{MAX_USER_ID_CHARS} 个可见 ASCII 字符）。",
-            field="X-User-Id",
-        )
-    return x_user_id
-
-
-UserIdDep = Annotated[str | None, Depends(get_user_id)]
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -135,12 +111,80 @@ def check_api_key(request: Request, credentials: HTTPAuthorizationCredentials | 
     )
 
 
-async def require_api_key(
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling. ``user_id``/``openid`` are set for a WeChat login token only."""
+
+    kind: Literal["anonymous", "api_key", "wechat"]
+    user_id: str | None = None
+    openid: str | None = None
+
+
+ANONYMOUS = Caller("anonymous")
+
+
+async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     settings: SettingsDep,
-) -> None:
-    check_api_key(request, credentials, settings)
+) -> Caller:
+    """The one place credentials are read. A WeChat token is checked (401 token_expired / invalid_token)
+    and then scoped: outside its routes it opens nothing that keys guard (403 token_not_allowed) and is
+    ignored where the API is open. Everything else goes through the API-key rules."""
+    given = credentials.credentials.strip() if credentials else ""
+    if is_token(given) and not key_is_valid(credentials, settings):  # a key that happens to start pawx. wins
+        claims = verify_token(given, settings)
+        if token_allowed(request):
+            return Caller("wechat", claims.user_id, claims.openid)
+        if settings.api_key_list:
+            raise ApiError(403, "token_not_allowed", "微信登录凭证不能访问此接口。")
+        return ANONYMOUS
+    return Caller("api_key") if check_api_key(request, credentials, settings) else ANONYMOUS
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
+
+
+async def require_api_key(caller: CallerDep) -> None:
+    """The /v1 router's gate (the name predates WeChat tokens): `authenticate` raises for what it refuses."""
+
+
+async def get_user_id(
+    settings: SettingsDep,
+    caller: CallerDep,
+    x_user_id: Annotated[
+        str | None,
+        Header(
+            alias="X-User-Id",
+            description="当前用户（微信 openid，由调用方后端经 code2Session 取得后填入）：1-128 个可见 ASCII 字符。"
+            "配置了 PA_API_KEYS 时必填（缺少为 400）；未配置时缺省 = 匿名用户。"
+            "用微信登录凭证（/v1/wechat/login）访问时可省略，用户即凭证的用户。",
+            examples=["oAbCd1234567890EfGhIjKlMnOpQ"],
+            json_schema_extra={"minLength": 1, "maxLength": MAX_USER_ID_CHARS, "pattern": USER_ID_PATTERN},
+        ),
+    ] = None,
+) -> str | None:
+    if caller.kind == "wechat":
+        if x_user_id is not None and x_user_id != caller.user_id:
+            raise ApiError(403, "user_mismatch", "请求头 X-User-Id 与登录用户不一致。", field="X-User-Id")
+        return caller.user_id
+    if x_user_id is None:
+        if settings.api_key_list:
+            raise ApiError(
+                400, "missing_user_id", "缺少请求头 X-User-Id（配置了 API 密钥时必须指明用户）。", field="X-User-Id"
+            )
+        return None
+    if not valid_user_id(x_user_id):
+        raise ApiError(
+            422,
+            "invalid_user_id",
+            f"请求头 X-User-Id 无效（1-{MAX_USER_ID_CHARS} 个可见 ASCII 字符）。",
+            field="X-User-Id",
+        )
+    return x_user_id
+
+
+UserIdDep = Annotated[str | None, Depends(get_user_id)]
 
 
 async def optional_api_key(request: Request, settings: SettingsDep) -> bool:
@@ -161,5 +205,12 @@ async def enforce_rate_limit(request: Request, settings: SettingsDep, user_id: U
     """Per user (X-User-Id), else per client address. Behind a reverse proxy run uvicorn with --proxy-headers."""
     key = f"u:{user_id}" if user_id else f"ip:{client_address(request)}"
     wait = request_limiter(request, settings).acquire(key)
+    if wait > 0:
+        raise too_many(wait)
+
+
+async def enforce_client_rate_limit(request: Request, settings: SettingsDep) -> None:
+    """For the routes without credentials (WeChat login): the same budget, per client address."""
+    wait = request_limiter(request, settings).acquire(f"ip:{client_address(request)}")
     if wait > 0:
         raise too_many(wait)

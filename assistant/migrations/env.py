@@ -12,6 +12,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from assistant.store import metadata, normalize_database_url
+from assistant.wechat_users import wechat_users_table  # noqa: F401 - puts its table on `metadata`
 
 config = context.config
 target_metadata = metadata
