@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 import servers
-from assistant.api.wechat_auth import issue_token
 from wechat_stub import APPID, SECRET, WeChatStub
 
+from assistant.api.wechat_auth import issue_token
 from assistant.settings import Settings
 
 WECHAT = Path(__file__).resolve().parent.parent / "wechat"
