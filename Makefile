@@ -31,6 +31,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 	bash scripts/install-system-deps.sh
+	$(MAKE) --no-print-directory wechat/node_modules/.installed
+
+# The mini-program's jest tests (wechat/): npm packages from the lock file, node and npm from Debian
+# (installed by the line above, hence a sub-make rather than a prerequisite).
+wechat/node_modules/.installed: wechat/package-lock.json wechat/package.json
+	cd wechat && npm ci
+	touch $@
 
 index: install
 	$(BIN)/policy-assistant ingest

@@ -6,11 +6,15 @@
 #   postgresql      initdb/postgres for the throwaway test cluster (tests/servers.py)
 #   chromium        headless browser for UI tests
 #   fonts-noto-cjk  CJK glyphs for screenshots / charts of Chinese text
+#   nodejs, npm     the mini-program's jest tests (wechat/); only when `node` / `npm` are not on PATH
 #
 # Usage: scripts/install-system-deps.sh [extra-package ...]
 set -euo pipefail
 
-PACKAGES=(postgresql chromium fonts-noto-cjk "$@")
+NODE_PACKAGES=()
+command -v node >/dev/null 2>&1 || NODE_PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || NODE_PACKAGES+=(npm)
+PACKAGES=(postgresql chromium fonts-noto-cjk ${NODE_PACKAGES[@]+"${NODE_PACKAGES[@]}"} "$@")
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
