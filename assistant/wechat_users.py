@@ -71,7 +71,7 @@ class SqlWeChatUsers:
         # _write: the store's write transaction (BEGIN IMMEDIATE on SQLite, so the lookup and the inserts
         # below are one atomic step; on PostgreSQL ON CONFLICT plus the re-read settles concurrent logins).
         with self.store._write() as conn:
-            found = dict(conn.execute(_USER_OF, {"keys": keys}).all())  # type: ignore[arg-type]
+            found = dict(conn.execute(_USER_OF, {"keys": keys}).all())
             user_id = next((found[k] for k in keys if k in found), None) or new_user_id()
             missing = [k for k in keys if k not in found]
             for key in missing:
@@ -84,7 +84,7 @@ class SqlWeChatUsers:
                 }
                 conn.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["wechat_key"]))
             if missing:  # another instance may have won the race: its user id is the one
-                found = dict(conn.execute(_USER_OF, {"keys": keys}).all())  # type: ignore[arg-type]
+                found = dict(conn.execute(_USER_OF, {"keys": keys}).all())
                 user_id = next(found[k] for k in keys if k in found)
             conn.execute(_TOUCH, {"keys": keys, "now": now})
         return user_id

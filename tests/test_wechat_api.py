@@ -229,11 +229,37 @@ def test_forged_or_broken_tokens_are_401_invalid_token(make_client, token):
         assert_error(client.post("/v1/chat", json={"message": QUESTION}, headers=bearer(token)), 401, "invalid_token")
 
 
-def test_token_opens_nothing_else_where_keys_are_required(make_client):
+def test_token_opens_what_the_mini_program_reads_where_keys_are_required(make_client):
+    """Clause text (citation chips) and the calculator hold nothing of any user: a logged-in owner may read them
+    on a server that requires keys. A wrong token still gets nothing."""
     client = make_client(api_keys="server-key")
     token = login(client, "alice")["token"]
-    assert_error(client.get("/v1/clauses", headers=bearer(token)), 403, "token_not_allowed")
-    assert_error(client.post("/v1/calculate", json={}, headers=bearer(token)), 403, "token_not_allowed")
+    clause = client.get("/v1/clauses/三(四)", headers=bearer(token))
+    assert clause.status_code == 200 and "电子商务平台" in clause.text
+    calc = client.post("/v1/calculate", json={"registered_capital_yuan": 1}, headers=bearer(token))
+    assert calc.status_code == 200 and "items" in calc.json()
+    assert_error(client.get("/v1/clauses/三(四)", headers=bearer(token + "x")), 401, "invalid_token")
+
+
+@pytest.mark.parametrize(
+    "path, opened",
+    [
+        ("/v1/chat", True),
+        ("/v1/chat/stream", True),
+        ("/v1/sessions/abc/turns", True),
+        ("/v1/clauses/三(四)", True),
+        ("/v1/chatty", False),  # a prefix of a word is not the route
+        ("/v1/admin/stats", False),
+        ("/v1/wechat/login", False),
+        ("/healthz", False),
+    ],
+)
+def test_token_scope_is_the_listed_routes_only(path, opened):
+    from starlette.requests import Request
+
+    from assistant.api.wechat_auth import token_allowed
+
+    assert token_allowed(Request({"type": "http", "path": path, "root_path": "", "headers": []})) is opened
 
 
 def test_on_an_open_api_a_token_still_binds_the_user(make_client, store):
@@ -304,7 +330,7 @@ def test_login_then_chat_with_the_bearer_token_on_the_real_server(tmp_path):
                 assert refused.status_code == 200 and refused.json()["answer"] == REFUSAL
                 other = http.post("/v1/wechat/login", json={"code": "e2e-other"}).json()
                 assert http.get(f"/v1/sessions/{session_id}", headers=bearer(other["token"])).status_code == 404
-                assert http.get("/v1/clauses", headers=bearer(me["token"])).status_code == 403
+                assert http.get("/v1/clauses", headers=bearer(me["token"])).status_code == 200  # chips open clauses
             assert [c["openid"] for p, c in wechat.calls if p == "/wxa/msg_sec_check"] == ["oStub_e2e-user"] * 2
             server_log = log_path.read_text()
             assert SECRET not in server_log and TOKEN_SECRET not in server_log and me["token"] not in server_log

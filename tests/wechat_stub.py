@@ -180,7 +180,7 @@ def _handler_for(stub: WeChatStub) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test): fine
                 pass
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             url = urlsplit(self.path)
             params = dict(parse_qsl(url.query))
             with stub._lock:
@@ -192,7 +192,7 @@ def _handler_for(stub: WeChatStub) -> type[BaseHTTPRequestHandler]:
             else:
                 self._reply({"errcode": 404, "errmsg": "not found"}, status=404)
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             url = urlsplit(self.path)
             params = dict(parse_qsl(url.query))
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))

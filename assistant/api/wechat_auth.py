@@ -24,8 +24,10 @@ from assistant.wechat import WeChatClient
 TOKEN_PREFIX = "pawx."
 AUDIENCE = "beibei-policy-assistant/wechat"
 ALGORITHM = "HS256"
-#: Paths a WeChat token opens (with everything below them): the conversation of its own user, nothing else.
-TOKEN_ROUTES = ("/v1/chat", "/v1/sessions", "/v1/feedback")
+#: Paths a WeChat token opens (with everything below them): its own user's conversation, and the reads the
+#: mini-program shows next to it (clause text behind a citation chip, the calculator, matching), which hold
+#: nothing of any user. Anything else a key guards stays closed to a token.
+TOKEN_ROUTES = ("/v1/chat", "/v1/sessions", "/v1/feedback", "/v1/clauses", "/v1/calculate", "/v1/match")
 
 _CLIENT_LOCK = threading.Lock()
 

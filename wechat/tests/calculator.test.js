@@ -116,9 +116,11 @@ test('input errors: a bad amount is caught on the page, an out-of-range one by t
   fill(page, 'registered_capital_yuan', '2000')
   fill(page, 'rent_years', '101')
   page.querySelector('.calculate').dispatchEvent('tap')
-  await until(() => runtime.requests.length && runtime.requests[0].statusCode, 'the answer to the request')
+  const calc = () => runtime.requests.find((r) => r.url.endsWith('/v1/calculate'))
+  await until(() => calc() && calc().statusCode, 'the answer to the request')
   await until(() => text(page.querySelector('.error')) !== '注册资金：请输入非负数（单位万元，最多6位小数）', 'a new error')
-  expect(runtime.requests[0].statusCode).toBe(422)
+  expect(calc().statusCode).toBe(422)
+  expect(calc().header.Authorization).toMatch(/^Bearer pawx\./) // the reads carry the token too
   // The server's message, with the field's label in place of its key.
   expect(text(page.querySelector('.error'))).toMatch(/^「租用年限（整数年）」.*超出范围/)
   expect(page.querySelector('.total')).toBeFalsy()

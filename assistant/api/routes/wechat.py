@@ -45,7 +45,8 @@ class WeChatLoginRequest(BaseModel):
 
 class WeChatLoginResponse(BaseModel):
     token: str = Field(
-        description="助手登录凭证：之后请求 /v1/chat、/v1/sessions、/v1/feedback 时带 `Authorization: Bearer <token>`。"
+        description="助手登录凭证：之后请求 /v1/chat、/v1/sessions、/v1/feedback（本人的对话）以及 /v1/clauses、"
+        "/v1/calculate、/v1/match 时带 `Authorization: Bearer <token>`。"
     )
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="有效期（秒）；过期后接口返回 401 token_expired，需重新登录。")

@@ -178,8 +178,10 @@ function parseJson(text) {
   }
 }
 
+// Clause text and the calculator hold nothing of the user, but carry the token anyway: a server that requires
+// API keys for server-to-server calls accepts the WeChat token on these reads too.
 function clause(clauseId) {
-  return send('GET', '/v1/clauses/' + encodeURIComponent(clauseId)).then(ok)
+  return authed('GET', '/v1/clauses/' + encodeURIComponent(clauseId))
 }
 
 function feedback(sessionId, turn, rating) {
@@ -187,7 +189,7 @@ function feedback(sessionId, turn, rating) {
 }
 
 function calculate(profile) {
-  return send('POST', '/v1/calculate', profile).then(ok)
+  return authed('POST', '/v1/calculate', profile)
 }
 
 module.exports = { ApiError, send, errorFrom, chat, chatStream, clause, feedback, calculate }
