@@ -30,11 +30,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pytest
 
-# Shared assertion helpers of the WeChat tests: rewritten like test modules, so their asserts explain failures.
-pytest.register_assert_rewrite("wechat_support")
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import servers
+
+# Shared assertion helpers of the WeChat tests: rewritten like test modules, so their asserts explain failures.
+pytest.register_assert_rewrite("wechat_support")
 
 
 class LlamaServer(NamedTuple):
