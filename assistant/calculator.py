@@ -4,7 +4,7 @@ Deterministic and model-free on purpose: a money figure shown to an enterprise m
 reviewer holding the clause text. The rules are data (``assistant.knowledge``); this module holds the few
 ``Decimal`` primitives that interpret them — fixed amount, tiers, percentage with cap, per-year percentage
 with a cumulative cap, yearly schedule — and every item still names its clauses. All arithmetic runs under a
-context that *raises* on any rounding (``_EXACT``), so a 分 can never be lost silently.
+context that *raises* on any rounding (``EXACT``), so a 分 can never be lost silently.
 
 Decisions the policy text leaves open are written down in the YAML and repeated in the result's notes:
 
@@ -24,24 +24,27 @@ Output amount format (``amount_yuan``, ``total_yuan``): see ``assistant.money.ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from decimal import (
     ROUND_DOWN,
-    ROUND_HALF_UP,
-    Clamped,
-    Context,
     Decimal,
-    DivisionByZero,
-    Inexact,
-    InvalidOperation,
-    Overflow,
-    Rounded,
     localcontext,
 )
-from typing import Any, Literal
+from typing import Any
 
-from assistant.knowledge import (
+from assistant.arithmetic import (
+    DISPLAY,
+    EXACT,
+    Capped,
+    fixed_amount,
+    percent_with_cap,
+    tier_index,
+    yearly_percent_with_cap,
+    yearly_schedule,
+)
+from assistant.knowledge import load_policies, render
+from assistant.money import canonical_amount, format_compact, format_money_en, format_percent, format_usd, format_yuan
+from assistant.policy_schema import (
     ByLevelRule,
     Condition,
     FixedRule,
@@ -52,10 +55,7 @@ from assistant.knowledge import (
     TiersRule,
     YearlyPercentWithCapRule,
     YearlyScheduleRule,
-    load_policies,
-    render,
 )
-from assistant.money import canonical_amount, format_compact, format_money_en, format_percent, format_usd, format_yuan
 from assistant.profile import (
     CalculationItem,
     CalculationResult,
@@ -100,7 +100,6 @@ __all__ = [  # unchanged names other modules import, now derived from policies.y
     "canonical_amount",
     "format_usd",
     "format_yuan",
-    "render_table",
     # the primitives
     "Capped",
     "fixed_amount",
@@ -144,66 +143,6 @@ HQ_MIN_CAPITAL = _figure("hq_establishment", "min_capital")
 HQ_MIN_ONLINE_SALES = _figure("hq_establishment", "min_sales")
 HQ_MIN_YEARS = _figure("hq_establishment", "min_years")
 PLATFORM_MIN_INVESTMENT = _figure("self_built_platform", "min_investment")
-
-# All calculation arithmetic runs in this context: any rounding raises instead of silently losing a 分.
-_EXACT = Context(prec=80, traps=[Inexact, Rounded, InvalidOperation, DivisionByZero, Overflow, Clamped])
-# Display-only conversions (a CNY figure shown in USD) may round, and say so with 约 / about.
-_DISPLAY = Context(prec=80, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
-
-# --------------------------------------------------------------------------------------------------
-# Primitives: the only arithmetic on money. Each runs in _EXACT itself, so it is exact wherever it is called.
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Capped:
-    """A computed figure and the ceiling the text puts on it (最高 / 累计最高)."""
-
-    raw: Decimal
-    cap: Decimal
-
-    @property
-    def amount(self) -> Decimal:
-        return min(self.raw, self.cap)
-
-    @property
-    def position(self) -> Literal["over", "equal", "under"]:
-        return "over" if self.raw > self.cap else "equal" if self.raw == self.cap else "under"
-
-
-def fixed_amount(amount: Decimal) -> Decimal:
-    """A fixed award (给予100万元): the amount itself, checked to be a finite positive figure."""
-    if not amount.is_finite() or amount <= 0:
-        raise ValueError(f"a fixed award must be positive, got {amount}")
-    return amount
-
-
-def percent_with_cap(base: Decimal, rate: Decimal, cap: Decimal) -> Capped:
-    """不超过 base×rate，最高 cap."""
-    with localcontext(_EXACT):
-        return Capped(base * rate, cap)
-
-
-def yearly_percent_with_cap(annual_base: Decimal, rate: Decimal, years: int, cap: Decimal) -> tuple[Decimal, Capped]:
-    """每年不超过 annual_base×rate, for ``years`` years, 累计最高 cap → (per year, capped total)."""
-    with localcontext(_EXACT):
-        per_year = annual_base * rate
-        return per_year, Capped(per_year * years, cap)
-
-
-def tier_index(value: Decimal, floors: Sequence[Decimal]) -> int | None:
-    """Index of the highest tier whose floor the value reaches (floors ascending, 以上 inclusive); None below all."""
-    reached = [i for i, floor in enumerate(floors) if value >= floor]
-    return reached[-1] if reached else None
-
-
-def yearly_schedule(figures: Sequence[Decimal], rates: Sequence[Decimal]) -> list[Decimal]:
-    """Year i earns figures[i]×rates[i] (前3年100%、后2年50%). More figures than scheduled years is a bug."""
-    if len(figures) > len(rates):
-        raise ValueError(f"{len(figures)} yearly figures for a {len(rates)}-year schedule")
-    with localcontext(_EXACT):
-        return [figure * rate for figure, rate in zip(figures, rates)]
-
 
 # --------------------------------------------------------------------------------------------------
 # Interpreting one policy
@@ -316,7 +255,7 @@ class _Check:
             self.condition_notes.append(self.t("rate_needed"))
             self.rule_key = "rule_known_cny"
             return
-        with localcontext(_DISPLAY):
+        with localcontext(DISPLAY):
             usd_shown = (cny / rate).quantize(Decimal("0.01"), rounding=ROUND_DOWN)  # never rounded up to qualify
             exact = usd_shown * rate == cny
         about = "" if exact else ("about " if self.lang == "en" else "约")
@@ -454,7 +393,7 @@ def _apply_yearly_schedule(c: _Check, rule: YearlyScheduleRule) -> CalculationIt
         for i, (f, r, w) in enumerate(zip(figures, rates, rewards), start=1)
     ]
     sep = _SEP[c.lang][0]
-    with localcontext(_EXACT):
+    with localcontext(EXACT):
         amount = sum(rewards, Decimal(0))
     if amount == 0:  # unreachable: the positive condition requires a figure > 0; kept so a rule never pays 0.
         return c.item(basis=sep.join(parts), status="not_eligible")
@@ -532,7 +471,7 @@ def calculate(profile: EnterpriseProfile, lang: Lang = "zh") -> CalculationResul
 
     ``lang`` changes only words (titles, basis, notes, unmet conditions); statuses and amounts are the same.
     """
-    with localcontext(_EXACT):
+    with localcontext(EXACT):
         items = [_evaluate(p, profile, lang) for p in _BOOK.policies]
         eligible = [it for it in items if it.status == "eligible" and it.amount_yuan is not None]
         total = sum((Decimal(it.amount_yuan) for it in eligible), Decimal(0))  # type: ignore[arg-type]
@@ -551,47 +490,3 @@ def calculate(profile: EnterpriseProfile, lang: Lang = "zh") -> CalculationResul
         total_is_upper_bound=stacked or has_ceiling,
         notes=notes,
     )
-
-
-# --------------------------------------------------------------------------------------------------
-# CLI view
-# --------------------------------------------------------------------------------------------------
-
-
-def render_table(result: CalculationResult, *, only_touched: bool = False) -> str:
-    """The CLI view: every figure next to its clause and formula, so the user can check it by hand."""
-
-    def cell(text: str) -> str:
-        return (text or "—").replace("|", "\\|").replace("\n", " ")
-
-    items = relevant_items(result) if only_touched else result.items
-    lines = [
-        "| 政策 | 条款 | 状态 | 金额 | 计算依据 / 未满足条件 | 需补充信息 |",
-        "|---|---|---|---|---|---|",
-    ]
-    for it in items:
-        if it.amount_yuan is not None:
-            amount = ("最高" if it.is_upper_bound else "") + format_yuan(it.amount_yuan)
-        else:
-            amount = "—"
-        basis = it.basis
-        if it.conditions_unmet:
-            basis = f"{basis}；未满足：{'；'.join(it.conditions_unmet)}"
-        missing = "；".join(FACT_LABELS.get(f, f) for f in it.missing_facts)
-        lines.append(
-            f"| {cell(it.title)} | {cell('、'.join(it.clause_ids))} | {STATUS_LABELS[it.status]} | "
-            f"{cell(amount)} | {cell(basis)} | {cell(missing)} |"
-        )
-    total = ("最高" if result.total_is_upper_bound else "") + format_yuan(result.total_yuan)
-    lines += ["", f"**合计：{total}**（仅计“符合”项）"]
-    noted = [it for it in items if it.notes or it.lead_unit]
-    if noted:
-        lines += ["", "各项说明："]
-        for it in noted:
-            where = f"牵头单位：{it.lead_unit}；责任单位：{'、'.join(it.responsible_units)}"
-            lines.append(f"- {it.title}（{where}）")
-            lines += [f"  - {n}" for n in it.notes]
-    if result.notes:
-        lines += ["", "说明："]
-        lines += [f"- {n}" for n in result.notes]
-    return "\n".join(lines)

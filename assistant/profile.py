@@ -19,8 +19,9 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 
-from assistant.knowledge import YearlyScheduleRule, load_policies
+from assistant.knowledge import load_policies
 from assistant.money import MAX_MONEY
+from assistant.policy_schema import YearlyScheduleRule
 from assistant.validation import describe_validation_error
 
 __all__ = [

@@ -23,7 +23,6 @@ from assistant.calculator import (
     format_yuan,
     parse_profile,
     relevant_items,
-    render_table,
 )
 from assistant.profile import ProfileError
 
@@ -428,6 +427,8 @@ def test_canonical_amount(amount, expected):
 
 
 def test_render_table():
+    from assistant.cli import render_table
+
     result = run(**HQ_OK, office_purchase_price_yuan="3000000", cross_border_retail_cny="1500000000")
     table = render_table(result)
     assert "| 政策 |" in table
