@@ -248,6 +248,17 @@ def normalize_database_url(url: str | URL) -> URL:
     return u
 
 
+def alembic_config(url: str | URL) -> Any:
+    """Alembic's config for this package's revisions on ``url`` (also what tests use to stop at an old one)."""
+    from alembic.config import Config
+
+    rendered = normalize_database_url(url).render_as_string(hide_password=False)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))  # configparser interpolation
+    return cfg
+
+
 class SqlStore:
     """The durable `Store`: sessions, turns and feedback in SQLite (default) or PostgreSQL.
 
@@ -347,11 +358,8 @@ class SqlStore:
     def migrate(self) -> None:
         """Upgrade the schema to the newest revision, in one transaction under a cross-instance lock."""
         from alembic import command
-        from alembic.config import Config
 
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        cfg.set_main_option("sqlalchemy.url", self.url.render_as_string(hide_password=False).replace("%", "%%"))
+        cfg = alembic_config(self.url)
         with self._write() as conn:
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})

@@ -13,6 +13,7 @@ import uuid
 from urllib.parse import quote
 
 import pytest
+from api_clients import open_clients
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
@@ -32,8 +33,16 @@ QUESTION = "自建电商平台有什么补贴？"
 
 def settings_for(data_dir, **overrides) -> Settings:
     """Settings that do not depend on PA_* variables of the machine running the tests."""
-    base = dict(data_dir=data_dir, api_keys="", cors_origins="", rate_limit_per_minute=100_000,
-                rate_limit_burst=100_000, max_message_chars=2000, max_body_bytes=65536, llm_base_url=None)
+    base = dict(
+        data_dir=data_dir,
+        api_keys="",
+        cors_origins="",
+        rate_limit_per_minute=100_000,
+        rate_limit_burst=100_000,
+        max_message_chars=2000,
+        max_body_bytes=65536,
+        llm_base_url=None,
+    )
     return Settings(**{**base, **overrides})
 
 
@@ -56,18 +65,12 @@ def pa(data_dir, store):
 
 @pytest.fixture
 def make_client(pa, data_dir):
-    clients: list[TestClient] = []
+    with open_clients() as open_client:
 
-    def make(assistant=None, **overrides) -> TestClient:
-        app = create_app(assistant or pa, settings_for(data_dir, **overrides))
-        client = TestClient(app, raise_server_exceptions=False)
-        client.__enter__()
-        clients.append(client)
-        return client
+        def make(assistant=None, **overrides) -> TestClient:
+            return open_client(create_app(assistant or pa, settings_for(data_dir, **overrides)))
 
-    yield make
-    for c in clients:
-        c.__exit__(None, None, None)
+        yield make
 
 
 @pytest.fixture
@@ -162,8 +165,11 @@ def test_chat_issues_a_session_and_stores_both_turns(client, store):
     assert len(reply.session_id) == 32
     assert reply.answer[:8].encode("utf-8") in first.content  # raw UTF-8, not \u escapes
 
-    second = client.post("/v1/chat", json={"message": "首年交易额要达到多少？", "session_id": reply.session_id},
-                         headers={"X-User-Id": "openid-chat"})
+    second = client.post(
+        "/v1/chat",
+        json={"message": "首年交易额要达到多少？", "session_id": reply.session_id},
+        headers={"X-User-Id": "openid-chat"},
+    )
     assert second.status_code == 200
     assert second.json()["session_id"] == reply.session_id
 
@@ -179,13 +185,21 @@ def test_chat_issues_a_session_and_stores_both_turns(client, store):
 
 
 def test_another_users_session_is_404_everywhere(client):
-    sid = client.post("/v1/chat", json={"message": QUESTION}, headers={"X-User-Id": "openid-owner"}).json()["session_id"]
+    sid = client.post("/v1/chat", json={"message": QUESTION}, headers={"X-User-Id": "openid-owner"}).json()[
+        "session_id"
+    ]
     for headers in ({"X-User-Id": "openid-intruder"}, {}):
         assert_error(client.get(f"/v1/sessions/{sid}", headers=headers), 404, "session_not_found")
-        assert_error(client.post("/v1/chat", json={"message": "继续", "session_id": sid}, headers=headers),
-                     404, "session_not_found")
-        assert_error(client.post("/v1/feedback", json={"session_id": sid, "turn": 0, "rating": "up"}, headers=headers),
-                     404, "turn_not_found")
+        assert_error(
+            client.post("/v1/chat", json={"message": "继续", "session_id": sid}, headers=headers),
+            404,
+            "session_not_found",
+        )
+        assert_error(
+            client.post("/v1/feedback", json={"session_id": sid, "turn": 0, "rating": "up"}, headers=headers),
+            404,
+            "turn_not_found",
+        )
     assert client.get(f"/v1/sessions/{sid}", headers={"X-User-Id": "openid-owner"}).status_code == 200
 
 
@@ -214,19 +228,23 @@ def test_chat_validation_errors_name_the_field(client):
     assert error["field"] == "message"
     error = assert_error(client.post("/v1/chat", json={}), 422, "validation_error")
     assert error["field"] == "message" and "缺少" in error["message"]
-    error = assert_error(client.post("/v1/chat", json={"message": "你好", "session_id": "../etc/passwd"}),
-                         422, "validation_error")
+    error = assert_error(
+        client.post("/v1/chat", json={"message": "你好", "session_id": "../etc/passwd"}), 422, "validation_error"
+    )
     assert error["field"] == "session_id"
     assert_error(client.post("/v1/chat", json=["message"]), 422, "validation_error")
-    error = assert_error(client.post("/v1/chat", json={"message": "你好"}, headers={"X-User-Id": "x" * 200}),
-                         422, "invalid_user_id")
+    error = assert_error(
+        client.post("/v1/chat", json={"message": "你好"}, headers={"X-User-Id": "x" * 200}), 422, "invalid_user_id"
+    )
     assert error["field"] == "X-User-Id"
 
 
 def test_malformed_json_is_a_json_error(client):
     r = client.post("/v1/chat", content=b'{"message": "\xe4\xbd\xa0', headers={"Content-Type": "application/json"})
     assert_error(r, 400, "invalid_json")
-    r = client.post("/v1/calculate", content=b"{registered_capital_yuan: 1}", headers={"Content-Type": "application/json"})
+    r = client.post(
+        "/v1/calculate", content=b"{registered_capital_yuan: 1}", headers={"Content-Type": "application/json"}
+    )
     assert_error(r, 400, "invalid_json")
     # no Content-Type: not parsed as JSON (CSRF guard), still our shape
     r = client.post("/v1/chat", content=json.dumps({"message": "你好"}).encode())
@@ -254,7 +272,7 @@ def test_stream_errors_are_sse_error_events(make_client):
     c = make_client(api_keys="k")
     r = c.post("/v1/chat/stream", json={"message": QUESTION})
     assert r.status_code == 401 and r.headers["content-type"].startswith("text/event-stream")
-    (kind, body), = parse_sse(r.text)
+    ((kind, body),) = parse_sse(r.text)
     assert kind == "error" and body["error"]["code"] == "unauthorized"
     assert body["error"]["request_id"] == r.headers["x-request-id"]
 
@@ -383,8 +401,11 @@ def test_unknown_clause_is_404(client, bad):
 def test_feedback_is_stored(client, store):
     headers = {"X-User-Id": "openid-fb"}
     sid = client.post("/v1/chat", json={"message": QUESTION}, headers=headers).json()["session_id"]
-    r = client.post("/v1/feedback", json={"session_id": sid, "turn": 0, "rating": "down", "comment": "没说申报材料"},
-                    headers=headers)
+    r = client.post(
+        "/v1/feedback",
+        json={"session_id": sid, "turn": 0, "rating": "down", "comment": "没说申报材料"},
+        headers=headers,
+    )
     assert r.status_code == 201
     assert r.json() == {"stored": True, "session_id": sid, "turn": 0, "rating": "down"}
     assert [(f["turn"], f["rating"], f["comment"]) for f in store.feedback_for(sid)] == [(0, "down", "没说申报材料")]
@@ -393,18 +414,33 @@ def test_feedback_is_stored(client, store):
 def test_feedback_errors(client):
     headers = {"X-User-Id": "openid-fb2"}
     sid = client.post("/v1/chat", json={"message": QUESTION}, headers=headers).json()["session_id"]
-    assert_error(client.post("/v1/feedback", json={"session_id": sid, "turn": 5, "rating": "up"}, headers=headers),
-                 404, "turn_not_found")
-    assert_error(client.post("/v1/feedback", json={"session_id": uuid.uuid4().hex, "turn": 0, "rating": "up"},
-                             headers=headers), 404, "turn_not_found")
-    error = assert_error(client.post("/v1/feedback", json={"session_id": sid, "turn": 0, "rating": "meh"},
-                                     headers=headers), 422, "validation_error")
+    assert_error(
+        client.post("/v1/feedback", json={"session_id": sid, "turn": 5, "rating": "up"}, headers=headers),
+        404,
+        "turn_not_found",
+    )
+    assert_error(
+        client.post("/v1/feedback", json={"session_id": uuid.uuid4().hex, "turn": 0, "rating": "up"}, headers=headers),
+        404,
+        "turn_not_found",
+    )
+    error = assert_error(
+        client.post("/v1/feedback", json={"session_id": sid, "turn": 0, "rating": "meh"}, headers=headers),
+        422,
+        "validation_error",
+    )
     assert error["field"] == "rating"
-    error = assert_error(client.post("/v1/feedback", json={"session_id": sid, "turn": -1, "rating": "up"},
-                                     headers=headers), 422, "validation_error")
+    error = assert_error(
+        client.post("/v1/feedback", json={"session_id": sid, "turn": -1, "rating": "up"}, headers=headers),
+        422,
+        "validation_error",
+    )
     assert error["field"] == "turn"
-    error = assert_error(client.post("/v1/feedback", json={"session_id": sid, "turn": "zero", "rating": "up"},
-                                     headers=headers), 422, "validation_error")
+    error = assert_error(
+        client.post("/v1/feedback", json={"session_id": sid, "turn": "zero", "rating": "up"}, headers=headers),
+        422,
+        "validation_error",
+    )
     assert error["field"] == "turn"
 
 
@@ -522,17 +558,21 @@ def test_request_ids(client):
 def test_request_id_is_logged(client, caplog):
     with caplog.at_level("INFO", logger="assistant.api"):
         client.get("/v1/clauses", headers={"X-Request-Id": "log-me-7"})
-    assert any("request_id=log-me-7" in rec.getMessage() and "/v1/clauses" in rec.getMessage()
-               for rec in caplog.records)
+    assert any(
+        "request_id=log-me-7" in rec.getMessage() and "/v1/clauses" in rec.getMessage() for rec in caplog.records
+    )
 
 
 def test_cors(make_client, client):
     c = make_client(cors_origins="https://servicewechat.com,https://admin.example.cn")
-    pre = c.options("/v1/chat", headers={
-        "Origin": "https://admin.example.cn",
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type,x-user-id",
-    })
+    pre = c.options(
+        "/v1/chat",
+        headers={
+            "Origin": "https://admin.example.cn",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-user-id",
+        },
+    )
     assert pre.status_code == 200
     assert pre.headers["access-control-allow-origin"] == "https://admin.example.cn"
     r = c.get("/v1/clauses", headers={"Origin": "https://servicewechat.com"})
@@ -546,9 +586,15 @@ def test_openapi_has_every_endpoint_and_chinese_examples(client):
     spec = client.get("/openapi.json").json()
     paths = spec["paths"]
     for path, method in [
-        ("/v1/chat", "post"), ("/v1/chat/stream", "post"), ("/v1/calculate", "post"), ("/v1/clauses", "get"),
-        ("/v1/clauses/{clause_id}", "get"), ("/v1/sessions/{session_id}", "get"), ("/v1/feedback", "post"),
-        ("/healthz", "get"), ("/readyz", "get"),
+        ("/v1/chat", "post"),
+        ("/v1/chat/stream", "post"),
+        ("/v1/calculate", "post"),
+        ("/v1/clauses", "get"),
+        ("/v1/clauses/{clause_id}", "get"),
+        ("/v1/sessions/{session_id}", "get"),
+        ("/v1/feedback", "post"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
     ]:
         assert method in paths[path], path
     text = json.dumps(spec, ensure_ascii=False)

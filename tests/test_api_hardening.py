@@ -11,6 +11,7 @@ import uuid
 from typing import ClassVar
 
 import pytest
+from api_clients import open_clients
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from test_api import QUESTION, assert_error, parse_sse, settings_for
@@ -42,18 +43,12 @@ def pa(data_dir, store):
 
 @pytest.fixture
 def make_client(pa, data_dir):
-    clients: list[TestClient] = []
+    with open_clients() as open_client:
 
-    def make(assistant=None, client=("testclient", 50000), **overrides) -> TestClient:
-        app = create_app(assistant or pa, settings_for(data_dir, **overrides))
-        c = TestClient(app, raise_server_exceptions=False, client=client)
-        c.__enter__()
-        clients.append(c)
-        return c
+        def make(assistant=None, client=("testclient", 50000), **overrides) -> TestClient:
+            return open_client(create_app(assistant or pa, settings_for(data_dir, **overrides)), client=client)
 
-    yield make
-    for c in clients:
-        c.__exit__(None, None, None)
+        yield make
 
 
 @pytest.fixture
@@ -79,9 +74,13 @@ def count(store, table: str) -> int:
 def test_feedback_turn_beyond_the_column_is_422_not_500(client, turn):
     sid = new_session(client)
     body = f'{{"session_id": "{sid}", "turn": {turn}, "rating": "up"}}'
-    error = assert_error(client.post("/v1/feedback", content=body, headers={"X-User-Id": "openid-h",
-                                                                           "Content-Type": "application/json"}),
-                         422, "validation_error")
+    error = assert_error(
+        client.post(
+            "/v1/feedback", content=body, headers={"X-User-Id": "openid-h", "Content-Type": "application/json"}
+        ),
+        422,
+        "validation_error",
+    )
     assert error["field"] == "turn"
 
 
@@ -89,9 +88,13 @@ def test_feedback_turn_beyond_the_column_is_422_not_500(client, turn):
 def test_feedback_turn_must_be_a_json_integer(client, turn):
     sid = new_session(client)
     body = f'{{"session_id": "{sid}", "turn": {turn}, "rating": "up"}}'
-    error = assert_error(client.post("/v1/feedback", content=body, headers={"X-User-Id": "openid-h",
-                                                                           "Content-Type": "application/json"}),
-                         422, "validation_error")
+    error = assert_error(
+        client.post(
+            "/v1/feedback", content=body, headers={"X-User-Id": "openid-h", "Content-Type": "application/json"}
+        ),
+        422,
+        "validation_error",
+    )
     assert error["field"] == "turn"
 
 
@@ -112,8 +115,11 @@ def test_feedback_turn_zero_in_any_json_spelling(client, turn):
 @pytest.mark.parametrize("message", ['"\\ud800"', '"前\\udfff后"', '"\\udc00\\ud800"'])
 def test_lone_surrogate_is_422_and_nothing_is_written(client, store, path, message):
     sessions, turns = count(store, "sessions"), count(store, "turns")
-    r = client.post(path, content=b'{"message": ' + message.encode() + b"}",
-                    headers={"Content-Type": "application/json", "X-User-Id": "openid-sur"})
+    r = client.post(
+        path,
+        content=b'{"message": ' + message.encode() + b"}",
+        headers={"Content-Type": "application/json", "X-User-Id": "openid-sur"},
+    )
     assert r.status_code == 422
     error = (parse_sse(r.text)[0][1] if path.endswith("stream") else r.json())["error"]
     assert error["code"] == "validation_error" and error["field"] == "message"
@@ -123,8 +129,11 @@ def test_lone_surrogate_is_422_and_nothing_is_written(client, store, path, messa
 def test_surrogates_in_feedback_comments_and_keys_are_422(client, store):
     sid = new_session(client)
     headers = {"Content-Type": "application/json", "X-User-Id": "openid-h"}
-    r = client.post("/v1/feedback", headers=headers,
-                    content=f'{{"session_id": "{sid}", "turn": 0, "rating": "up", "comment": "\\ud83d"}}'.encode())
+    r = client.post(
+        "/v1/feedback",
+        headers=headers,
+        content=f'{{"session_id": "{sid}", "turn": 0, "rating": "up", "comment": "\\ud83d"}}'.encode(),
+    )
     assert assert_error(r, 422, "validation_error")["field"] == "comment"
     r = client.post("/v1/calculate", headers=headers, content=b'{"\\ud800": 1}')
     assert_error(r, 422, "validation_error")
@@ -132,8 +141,11 @@ def test_surrogates_in_feedback_comments_and_keys_are_422(client, store):
 
 
 def test_a_paired_surrogate_escape_is_ordinary_text(client):
-    r = client.post("/v1/chat", content='{"message": "北碚\\ud83d\\ude80电商补贴"}'.encode(),
-                    headers={"Content-Type": "application/json", "X-User-Id": "openid-h"})
+    r = client.post(
+        "/v1/chat",
+        content='{"message": "北碚\\ud83d\\ude80电商补贴"}'.encode(),
+        headers={"Content-Type": "application/json", "X-User-Id": "openid-h"},
+    )
     assert r.status_code == 200, r.text
 
 
@@ -200,8 +212,10 @@ def test_failed_auth_is_throttled_per_address_and_then_even_a_right_key_waits(ma
 def test_failed_auth_budget_is_per_address(make_client, pa, data_dir):
     settings = settings_for(data_dir, api_keys="right", auth_failure_burst=2, auth_failures_per_minute=1)
     app = create_app(pa, settings)
-    with TestClient(app, raise_server_exceptions=False, client=("203.0.113.1", 1)) as attacker, \
-            TestClient(app, raise_server_exceptions=False, client=("203.0.113.2", 1)) as backend:
+    with (
+        TestClient(app, raise_server_exceptions=False, client=("203.0.113.1", 1)) as attacker,
+        TestClient(app, raise_server_exceptions=False, client=("203.0.113.2", 1)) as backend,
+    ):
         for _ in range(3):
             attacker.get("/v1/clauses", headers={"Authorization": "Bearer guess", "X-User-Id": "u"})
         assert attacker.get("/v1/clauses", headers={"X-User-Id": "u"}).status_code == 429
@@ -273,8 +287,9 @@ def test_cors_headers_on_500_413_and_429(make_client):
     assert_error(r, 500, "internal_error")
     assert r.headers["access-control-allow-origin"] == "https://servicewechat.com"
     assert "x-request-id" in r.headers["access-control-expose-headers"].lower()
-    small = make_client(cors_origins="https://servicewechat.com", max_body_bytes=1024, rate_limit_burst=1,
-                        rate_limit_per_minute=1)
+    small = make_client(
+        cors_origins="https://servicewechat.com", max_body_bytes=1024, rate_limit_burst=1, rate_limit_per_minute=1
+    )
     r = small.post("/v1/chat", json={"message": "问" * 600}, headers=origin)
     assert_error(r, 413, "payload_too_large")
     assert r.headers["access-control-allow-origin"] == "https://servicewechat.com"
@@ -305,17 +320,22 @@ def test_client_chosen_session_ids_are_refused_and_never_created(client, store):
         store.turns(squat, "attacker")
     sid = new_session(client, "victim")
     assert len(sid) == 32 and int(sid, 16) >= 0  # issued by the server
-    follow = client.post("/v1/chat", json={"message": "首年交易额要达到多少？", "session_id": sid},
-                         headers={"X-User-Id": "victim"})
+    follow = client.post(
+        "/v1/chat", json={"message": "首年交易额要达到多少？", "session_id": sid}, headers={"X-User-Id": "victim"}
+    )
     assert follow.status_code == 200 and follow.json()["session_id"] == sid
 
 
 def test_missing_user_id_is_400_when_keys_are_configured(make_client):
     c = make_client(api_keys="k")
     auth = {"Authorization": "Bearer k"}
-    for method, path, body in [("GET", "/v1/clauses", None), ("POST", "/v1/chat", {"message": QUESTION}),
-                               ("POST", "/v1/calculate", {}), ("GET", f"/v1/sessions/{uuid.uuid4().hex}", None),
-                               ("POST", "/v1/feedback", {"session_id": "x", "turn": 0, "rating": "up"})]:
+    for method, path, body in [
+        ("GET", "/v1/clauses", None),
+        ("POST", "/v1/chat", {"message": QUESTION}),
+        ("POST", "/v1/calculate", {}),
+        ("GET", f"/v1/sessions/{uuid.uuid4().hex}", None),
+        ("POST", "/v1/feedback", {"session_id": "x", "turn": 0, "rating": "up"}),
+    ]:
         r = c.request(method, path, json=body, headers=auth)
         assert assert_error(r, 400, "missing_user_id")["field"] == "X-User-Id"
     r = c.post("/v1/chat/stream", json={"message": QUESTION}, headers=auth)
@@ -335,8 +355,9 @@ def test_a_second_vote_replaces_the_first(client, store):
     sid = new_session(client, "openid-vote")
     headers = {"X-User-Id": "openid-vote"}
     for rating, comment in [("down", "没说材料"), ("down", "没说材料"), ("up", None)]:
-        r = client.post("/v1/feedback", json={"session_id": sid, "turn": 0, "rating": rating, "comment": comment},
-                        headers=headers)
+        r = client.post(
+            "/v1/feedback", json={"session_id": sid, "turn": 0, "rating": rating, "comment": comment}, headers=headers
+        )
         assert r.status_code == 201
     assert [(f["turn"], f["rating"], f["comment"]) for f in store.feedback_for(sid)] == [(0, "up", None)]
 
@@ -353,8 +374,9 @@ def test_escape_field_leaves_no_line_break_or_reordering_character():
 
 
 def test_json_lines_formatter_writes_one_parsable_line():
-    record = logging.LogRecord("assistant.api", logging.INFO, __file__, 1, "path %s", ("a\r\nb\u2028c\u202ed\ud800",),
-                               None)
+    record = logging.LogRecord(
+        "assistant.api", logging.INFO, __file__, 1, "path %s", ("a\r\nb\u2028c\u202ed\ud800",), None
+    )
     record.path = "x\ny\u2029"
     line = JsonLinesFormatter().format(record)
     assert len(line.splitlines()) == 1  # splitlines() also breaks at U+2028, U+0085, \x1c …

@@ -343,15 +343,11 @@ def test_votes_racing_on_one_turn_leave_one_row(db_url):
 def test_upgrade_from_0001_keeps_the_latest_of_duplicate_votes(db_url):
     """A database created at revision 0001 (duplicates allowed) upgrades to one vote per turn, the latest."""
     from alembic import command
-    from alembic.config import Config
 
-    from assistant.store import MIGRATIONS_DIR, normalize_database_url
+    from assistant.store import alembic_config, normalize_database_url
 
     url = normalize_database_url(db_url).render_as_string(hide_password=False)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "0001")
+    command.upgrade(alembic_config(url), "0001")
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO sessions (id, user_id, created_at) VALUES ('s', 'u', CURRENT_TIMESTAMP)"))

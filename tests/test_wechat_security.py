@@ -16,7 +16,7 @@ from wechat_support import QUESTION, assert_error, bearer, login, turn_flags
 
 from assistant.content_guard import REFUSAL
 from assistant.schemas import ChatResponse
-from assistant.store import MIGRATIONS_DIR, MemoryStore, SqlStore, normalize_database_url
+from assistant.store import MemoryStore, SqlStore, alembic_config, normalize_database_url
 from assistant.wechat import MAX_CHECK_CHARS, WeChatClient, WeChatError
 
 pytest_plugins = ["wechat_support"]  # the fixtures: stub, data_dir, store, pa, make_client
@@ -303,15 +303,12 @@ def _fresh_postgres_database(server_url: str) -> str:
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_migration_0003_upgrades_existing_data_and_downgrades(backend, tmp_path, request):
     from alembic import command
-    from alembic.config import Config
 
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'm.db'}"
     else:
         url = _fresh_postgres_database(request.getfixturevalue("postgres_url"))
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg = alembic_config(url)
     command.upgrade(cfg, "0002")
     engine = create_engine(url)
     with engine.begin() as conn:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from api_clients import open_clients
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from wechat_stub import APPID, SECRET, WeChatStub
@@ -94,19 +95,12 @@ def pa(data_dir: Any, store: SqlStore) -> PolicyAssistant:
 
 @pytest.fixture
 def make_client(pa: PolicyAssistant, data_dir: Any, stub: WeChatStub) -> Iterator[Callable[..., TestClient]]:
-    clients: list[TestClient] = []
+    with open_clients() as open_client:
 
-    def make(**overrides: Any) -> TestClient:
-        client = TestClient(
-            create_app(pa, wechat_settings(data_dir, stub.url, **overrides)), raise_server_exceptions=False
-        )
-        client.__enter__()
-        clients.append(client)
-        return client
+        def make(**overrides: Any) -> TestClient:
+            return open_client(create_app(pa, wechat_settings(data_dir, stub.url, **overrides)))
 
-    yield make
-    for c in clients:
-        c.__exit__(None, None, None)
+        yield make
 
 
 def login(client: TestClient, code: str) -> dict:

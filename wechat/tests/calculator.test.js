@@ -1,18 +1,8 @@
 // The calculator page against the real assistant API server: an e-commerce HQ profile typed in 万元.
-const { setup, loadPage, render, until, text, inside } = require('./helpers')
+const { render, until, text, inside, usePage } = require('./helpers')
 const { wanToYuan, yuanToWan, money } = require('../miniprogram/utils/format.js')
 
-let pageId
-let runtime
-
-beforeAll(() => {
-  setup()
-  pageId = loadPage('calculator')
-})
-
-beforeEach(() => {
-  runtime = setup()
-})
+const ctx = usePage('calculator')
 
 // Fills one field as a user would: typing into an amount box, or picking an option by its label.
 function fill(page, key, value) {
@@ -36,7 +26,7 @@ async function calculate(page) {
 }
 
 test('an e-commerce HQ profile in 万元 gets its itemised subsidies and the total', async () => {
-  const page = render(pageId)
+  const page = render(ctx.pageId)
   fill(page, 'registered_in_beibei', '是')
   fill(page, 'local_legal_entity', '是')
   fill(page, 'new_hq_type', '区域总部')
@@ -50,7 +40,7 @@ test('an e-commerce HQ profile in 万元 gets its itemised subsidies and the tot
 
   expect(text(page.querySelector('.error'))).toBe('')
   // What went over the wire: 元, as exact decimal strings; unfilled fields are absent, not false or 0.
-  const sent = runtime.requests.find((r) => r.url.endsWith('/v1/calculate'))
+  const sent = ctx.runtime.requests.find((r) => r.url.endsWith('/v1/calculate'))
   expect(sent.statusCode).toBe(200)
   expect(sent.body).toEqual({
     registered_in_beibei: true,
@@ -89,14 +79,14 @@ test('an e-commerce HQ profile in 万元 gets its itemised subsidies and the tot
 })
 
 test('a small HQ misses the thresholds, and the page says which', async () => {
-  const page = render(pageId)
+  const page = render(ctx.pageId)
   fill(page, 'new_hq_type', '区域总部')
   fill(page, 'registered_capital_yuan', '999.99')
   fill(page, 'online_annual_sales_yuan', '15000')
   fill(page, 'sales_in_statistics', '是')
   fill(page, 'years_in_operation', '2')
   await calculate(page)
-  const sent = runtime.requests.find((r) => r.url.endsWith('/v1/calculate'))
+  const sent = ctx.runtime.requests.find((r) => r.url.endsWith('/v1/calculate'))
   expect(sent.body.registered_capital_yuan).toBe('9999900')
   const establishment = page
     .querySelectorAll('.item')
@@ -107,16 +97,16 @@ test('a small HQ misses the thresholds, and the page says which', async () => {
 })
 
 test('input errors: a bad amount is caught on the page, an out-of-range one by the server', async () => {
-  const page = render(pageId)
+  const page = render(ctx.pageId)
   fill(page, 'registered_capital_yuan', '2千万')
   await calculate(page)
   expect(text(page.querySelector('.error'))).toBe('注册资金：请输入非负数（单位万元，最多6位小数）')
-  expect(runtime.requests).toHaveLength(0)
+  expect(ctx.runtime.requests).toHaveLength(0)
 
   fill(page, 'registered_capital_yuan', '2000')
   fill(page, 'rent_years', '101')
   page.querySelector('.calculate').dispatchEvent('tap')
-  const calc = () => runtime.requests.find((r) => r.url.endsWith('/v1/calculate'))
+  const calc = () => ctx.runtime.requests.find((r) => r.url.endsWith('/v1/calculate'))
   await until(() => calc() && calc().statusCode, 'the answer to the request')
   await until(() => text(page.querySelector('.error')) !== '注册资金：请输入非负数（单位万元，最多6位小数）', 'a new error')
   expect(calc().statusCode).toBe(422)

@@ -1,28 +1,14 @@
 // The optional streaming mode (config.STREAM_ANSWERS): wx.request with enableChunked against the real
 // /v1/chat/stream, with the body re-cut into 5-byte chunks so Chinese characters and frames are split.
-const { setup, loadPage, render, until, text, inside } = require('./helpers')
+const { setup, render, until, text, inside, usePage } = require('./helpers')
 const config = require('../miniprogram/config.js')
 const api = require('../miniprogram/utils/api.js')
 
 const QUESTION = '自建电商平台有什么补贴？'
-let pageId
-let runtime
-
-beforeAll(() => {
-  setup()
-  pageId = loadPage('chat')
-})
-
-beforeEach(() => {
-  runtime = setup()
-})
-
-afterEach(() => {
-  config.STREAM_ANSWERS = false
-})
+const ctx = usePage('chat')
 
 async function askOnPage(question) {
-  const page = render(pageId)
+  const page = render(ctx.pageId)
   page.querySelector('.question').dispatchEvent('input', { detail: { value: question } })
   page.querySelector('.send').dispatchEvent('tap')
   // The 👍/👎 row appears once the answer is complete (while streaming, text shows without it).
@@ -39,13 +25,13 @@ test.each([
   expect(plainText).toContain('30万元')
 
   config.STREAM_ANSWERS = true
-  runtime = setup()
-  runtime.chunkSize = 5
-  runtime.successFirst = successFirst
+  ctx.runtime = setup()
+  ctx.runtime.chunkSize = 5
+  ctx.runtime.successFirst = successFirst
   const streamed = await askOnPage(QUESTION)
   const answer = streamed.querySelector('.answer')
   expect(text(streamed.querySelector('.error'))).toBe('')
-  const asked = runtime.requests.filter((r) => r.url.includes('/v1/chat'))
+  const asked = ctx.runtime.requests.filter((r) => r.url.includes('/v1/chat'))
   expect(asked.map((r) => r.url.replace(/^https?:\/\/[^/]+/, ''))).toEqual(['/v1/chat/stream'])
   expect(text(answer)).toBe(plainText)
   expect(text(answer)).not.toContain('\ufffd')
@@ -54,7 +40,7 @@ test.each([
 })
 
 test('deltas arrive in order and add up to the final answer', async () => {
-  runtime.chunkSize = 7
+  ctx.runtime.chunkSize = 7
   const pieces = []
   const res = await api.chatStream(QUESTION, null, (piece) => pieces.push(piece))
   expect(pieces.length).toBeGreaterThan(0)

@@ -1,17 +1,7 @@
 // The chat page against the real assistant API server (no mock of our API; see wx-runtime.js).
-const { setup, loadPage, render, until, text, inside } = require('./helpers')
+const { render, until, text, inside, usePage } = require('./helpers')
 
-let pageId
-let runtime
-
-beforeAll(() => {
-  runtime = setup()
-  pageId = loadPage('chat')
-})
-
-beforeEach(() => {
-  runtime = setup()
-})
+const ctx = usePage('chat')
 
 async function ask(page, question) {
   const before = page.querySelectorAll('.answer').length
@@ -23,10 +13,10 @@ async function ask(page, question) {
   return answers[answers.length - 1]
 }
 
-const chatRequests = () => runtime.requests.filter((r) => r.url.endsWith('/v1/chat'))
+const chatRequests = () => ctx.runtime.requests.filter((r) => r.url.endsWith('/v1/chat'))
 
 test('a question gets an answer with citation chips and the validity notice', async () => {
-  const page = render(pageId)
+  const page = render(ctx.pageId)
   expect(text(page.querySelector('.hint'))).toContain('自建电商平台有什么补贴')
 
   const answer = await ask(page, '自建电商平台有什么补贴？')
@@ -51,11 +41,11 @@ test('a question gets an answer with citation chips and the validity notice', as
   // Non-streaming by default: one POST /v1/chat, no session id on the first turn.
   expect(chatRequests()).toHaveLength(1)
   expect(chatRequests()[0].body).toEqual({ message: '自建电商平台有什么补贴？' })
-  expect(runtime.requests.some((r) => r.url.includes('/stream'))).toBe(false)
+  expect(ctx.runtime.requests.some((r) => r.url.includes('/stream'))).toBe(false)
 })
 
 test('tapping a citation chip opens the clause text from /v1/clauses/{id}', async () => {
-  const page = render(pageId)
+  const page = render(ctx.pageId)
   const answer = await ask(page, '自建电商平台有什么补贴？')
   expect(page.querySelector('.clause-panel')).toBeFalsy()
 
@@ -71,7 +61,7 @@ test('tapping a citation chip opens the clause text from /v1/clauses/{id}', asyn
   expect(text(page.querySelector('.clause-section'))).toContain('任务分解表')
   // Its counterpart in the main text is shown too (amounts and conditions follow the annex).
   expect(text(page.querySelector('.counterpart'))).toContain('对应条款【三(四)】')
-  const clauseRequest = runtime.requests.find((r) => r.url.includes('/v1/clauses/'))
+  const clauseRequest = ctx.runtime.requests.find((r) => r.url.includes('/v1/clauses/'))
   expect(decodeURIComponent(clauseRequest.url)).toMatch(/\/v1\/clauses\/附件-11$/)
 
   page.querySelector('.close-clause').dispatchEvent('tap')
@@ -85,7 +75,7 @@ test('tapping a citation chip opens the clause text from /v1/clauses/{id}', asyn
 })
 
 test('follow-up turns keep the session; feedback rates the right turn; new conversation starts afresh', async () => {
-  const page = render(pageId)
+  const page = render(ctx.pageId)
   await ask(page, '自建电商平台有什么补贴？')
   const second = await ask(page, '那首年交易额要达到多少？')
   const [first, followUp] = chatRequests()
@@ -95,7 +85,7 @@ test('follow-up turns keep the session; feedback rates the right turn; new conve
   page.querySelectorAll('.rate-down')[1].dispatchEvent('tap') // the second answer's 👎
   await until(() => inside(second, 'thanks').length, 'the feedback acknowledgement')
   expect(text(inside(second, 'thanks')[0])).toBe('已收到反馈：👎 没帮助')
-  const vote = runtime.requests.find((r) => r.url.endsWith('/v1/feedback'))
+  const vote = ctx.runtime.requests.find((r) => r.url.endsWith('/v1/feedback'))
   expect(vote.statusCode).toBe(201)
   expect(vote.body).toEqual({ session_id: followUp.body.session_id, turn: 1, rating: 'down' })
   // The first answer is still unrated and can be rated up.
@@ -105,7 +95,7 @@ test('follow-up turns keep the session; feedback rates the right turn; new conve
   page.querySelectorAll('.rate-up')[0].dispatchEvent('tap')
   await until(() => inside(firstAnswer, 'thanks').length, 'the second acknowledgement')
   expect(text(inside(firstAnswer, 'thanks')[0])).toBe('已收到反馈：👍 有帮助')
-  expect(runtime.requests.filter((r) => r.url.endsWith('/v1/feedback'))[1].body.turn).toBe(0)
+  expect(ctx.runtime.requests.filter((r) => r.url.endsWith('/v1/feedback'))[1].body.turn).toBe(0)
 
   page.querySelector('.new-conversation').dispatchEvent('tap')
   await until(() => page.querySelector('.hint'), 'the empty conversation')
@@ -118,7 +108,7 @@ test('follow-up turns keep the session; feedback rates the right turn; new conve
 })
 
 test('an error from the API is shown and the question is kept for a retry', async () => {
-  const page = render(pageId)
+  const page = render(ctx.pageId)
   const long = '补贴'.repeat(1500) // over the server's 2000-character limit: 422 message_too_long
   page.querySelector('.question').dispatchEvent('input', { detail: { value: long } })
   page.querySelector('.send').dispatchEvent('tap')

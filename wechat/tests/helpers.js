@@ -59,4 +59,21 @@ const text = (node) => (node ? (node.dom || node).textContent.replace(/\s+/g, ' 
 // miniprogram-simulate prefixes every class with the component's tag name ('main--').
 const inside = (node, cls) => Array.from((node.dom || node).querySelectorAll('.main--' + cls))
 
-module.exports = { ROOT, apiBase, requireEnv, setup, loadPage, render, until, text, inside, simulate }
+// The lifecycle every page test shares: the page compiled once, a fresh WeChat runtime (storage, request log)
+// before each test, and streaming switched back off after each. Returns live `pageId` and `runtime`.
+function usePage(name) {
+  const state = { pageId: null, runtime: null }
+  beforeAll(() => {
+    state.runtime = setup()
+    state.pageId = loadPage(name)
+  })
+  beforeEach(() => {
+    state.runtime = setup()
+  })
+  afterEach(() => {
+    require('../miniprogram/config.js').STREAM_ANSWERS = false
+  })
+  return state
+}
+
+module.exports = { ROOT, apiBase, requireEnv, setup, loadPage, render, until, text, inside, simulate, usePage }
