@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -46,6 +48,7 @@ from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
+from assistant.oversight.derive import cited_clause_ids, local_day, reply_columns
 from assistant.schemas import ChatResponse, Turn
 
 
@@ -151,6 +154,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MAX_ID_CHARS = 128
+MAX_CLAUSE_ID_CHARS = 64
 #: Turn numbers live in an INTEGER column: 32 bits on PostgreSQL.
 MAX_TURN = 2**31 - 1
 RATINGS = ("up", "down")
@@ -185,6 +189,34 @@ turns_table = Table(
     Column("response_json", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("answered_at", DateTime(timezone=True), nullable=True),
+    # Written with the turn and its reply for the operator's queries (assistant/oversight/derive.py); null on
+    # rows the 0004 migration could not derive (an unparseable response_json).
+    Column("user_id", String(MAX_ID_CHARS), nullable=True),  # the session owner's, copied: no join per row
+    Column("day", Date, nullable=True),  # local (UTC+8) day of created_at
+    Column("answer_type", String(16), nullable=True),
+    Column("mode", String(8), nullable=True),
+    Column("unspecified", Boolean, nullable=True),
+    Column("fallback", Boolean, nullable=True),
+    Column("latency_ms", Integer, nullable=True),
+    Column("primary_clause", String(MAX_CLAUSE_ID_CHARS), nullable=True),
+    # Statistics read these indexes alone (covering), never the wide rows; the list walks created_at.
+    Index("ix_turns_day_stats", "day", "answer_type", "mode", "unspecified", "fallback", "latency_ms"),
+    Index("ix_turns_day_user_id", "day", "user_id"),
+    Index("ix_turns_day_session_id", "day", "session_id"),
+    Index("ix_turns_day_primary_clause", "day", "primary_clause"),
+    Index("ix_turns_created_at", "created_at", "session_id", "idx"),
+)
+
+# One row per clause a reply cites, for "top cited clauses" and the clause filter.
+turn_citations_table = Table(
+    "turn_citations",
+    metadata,
+    Column("session_id", String(MAX_ID_CHARS), primary_key=True),
+    Column("turn", Integer, primary_key=True, autoincrement=False),
+    Column("clause_id", String(MAX_CLAUSE_ID_CHARS), primary_key=True),
+    Column("day", Date, nullable=True),
+    ForeignKeyConstraint(["session_id", "turn"], ["turns.session_id", "turns.idx"], ondelete="CASCADE"),
+    Index("ix_turn_citations_day_clause_id", "day", "clause_id"),
 )
 
 # One vote per (session, turn): a session has exactly one owner, so this is one vote per (session, turn,
@@ -206,7 +238,7 @@ feedback_table = Table(
 
 
 # Statements built once: constructing a SQLAlchemy statement per call costs more CPU than running it on SQLite.
-_S, _T, _F = sessions_table.c, turns_table.c, feedback_table.c
+_S, _T, _F, _C = sessions_table.c, turns_table.c, feedback_table.c, turn_citations_table.c
 _OWNER = select(_S.user_id).where(_S.id == bindparam("sid"))
 _OWNER_FOR_UPDATE = _OWNER.with_for_update()
 _LAST_TURN = select(func.max(_T.idx)).where(_T.session_id == bindparam("sid"))
@@ -214,8 +246,15 @@ _INSERT_TURN = turns_table.insert()
 _SET_REPLY = (
     turns_table.update()
     .where(_T.session_id == bindparam("sid"), _T.idx == bindparam("turn"))
-    .values(response_json=bindparam("response_json"), answered_at=bindparam("answered_at"))
+    .values(
+        response_json=bindparam("response_json"),
+        answered_at=bindparam("answered_at"),
+        **{name: bindparam(name) for name in ("answer_type", "mode", "unspecified", "fallback", "latency_ms")},
+        primary_clause=bindparam("primary_clause"),
+    )
 )
+_TURN_CREATED = select(_T.created_at).where(_T.session_id == bindparam("sid"), _T.idx == bindparam("turn"))
+_DROP_CITATIONS = turn_citations_table.delete().where(_C.session_id == bindparam("sid"), _C.turn == bindparam("turn"))
 _TURNS = (
     select(_T.idx, _T.message, _T.response_json, _T.created_at)
     .where(_T.session_id == bindparam("sid"))
@@ -394,9 +433,17 @@ class SqlStore:
                         raise SessionNotFound(session_id)
                     last = conn.execute(_LAST_TURN, {"sid": session_id}).scalar()
                     idx = 0 if last is None else last + 1
+                    now = _utcnow()
                     conn.execute(
                         _INSERT_TURN,
-                        {"session_id": session_id, "idx": idx, "message": message, "created_at": _utcnow()},
+                        {
+                            "session_id": session_id,
+                            "idx": idx,
+                            "message": message,
+                            "created_at": now,
+                            "user_id": user_id,
+                            "day": local_day(now),
+                        },
                     )
                 return idx
             except IntegrityError:
@@ -411,11 +458,22 @@ class SqlStore:
     def add_reply(self, session_id: str, turn: int, response: ChatResponse) -> None:
         payload = response.model_dump_json()
         with self._write() as conn:
-            result = conn.execute(
-                _SET_REPLY, {"sid": session_id, "turn": turn, "response_json": payload, "answered_at": _utcnow()}
-            )
+            created = conn.execute(_TURN_CREATED, {"sid": session_id, "turn": turn}).scalar()
+            if created is None:
+                raise SessionNotFound(f"{session_id}#{turn}")
+            now = _utcnow()
+            params = {"sid": session_id, "turn": turn, "response_json": payload, "answered_at": now}
+            result = conn.execute(_SET_REPLY, {**params, **reply_columns(response, created, now)})
             if result.rowcount != 1:
                 raise SessionNotFound(f"{session_id}#{turn}")
+            conn.execute(_DROP_CITATIONS, {"sid": session_id, "turn": turn})
+            day = local_day(created)
+            cited = [c for c in cited_clause_ids(response) if len(c) <= MAX_CLAUSE_ID_CHARS]
+            if cited:
+                conn.execute(
+                    turn_citations_table.insert(),
+                    [{"session_id": session_id, "turn": turn, "clause_id": c, "day": day} for c in cited],
+                )
 
     def turns(self, session_id: str, user_id: str | None) -> list[Turn]:
         with self._read() as conn:

@@ -70,13 +70,13 @@ def store(db_url):
 
 def test_migration_creates_schema_at_head(store):
     insp = inspect(store.engine)
-    assert {"sessions", "turns", "feedback", "alembic_version"} <= set(insp.get_table_names())
-    assert [c["name"] for c in insp.get_columns("turns")] == [
+    assert {"sessions", "turns", "feedback", "turn_citations", "alembic_version"} <= set(insp.get_table_names())
+    assert [c["name"] for c in insp.get_columns("turns")][:6] == [
         "session_id", "idx", "message", "response_json", "created_at", "answered_at"
     ]
     assert insp.get_pk_constraint("turns")["constrained_columns"] == ["session_id", "idx"]
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004_oversight"
 
 
 def test_reopening_is_idempotent_and_keeps_data(db_url):
