@@ -59,9 +59,7 @@ def _amounts(response: ChatResponse) -> list[int]:
 def draft_item(engine: Engine, session_id: str, turn: int) -> dict[str, Any]:
     """The turn and the user's earlier turns of its session (the eval replays them in a fresh session)."""
     query = (
-        select(_T.idx, _T.message, _T.response_json)
-        .where(_T.session_id == session_id, _T.idx <= turn)
-        .order_by(_T.idx)
+        select(_T.idx, _T.message, _T.response_json).where(_T.session_id == session_id, _T.idx <= turn).order_by(_T.idx)
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Engine, and_, exists, false, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, Engine, Text, and_, exists, false, or_, select, true, tuple_
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from assistant.oversight.derive import REFUSED_ANSWER_TYPES, as_utc, day_start_utc
 from assistant.store import feedback_table, turn_citations_table, turns_table
@@ -29,6 +31,28 @@ MAX_PAGE = 200
 EXPORT_BATCH = 1000
 
 _T, _F, _C = turns_table.c, feedback_table.c, turn_citations_table.c
+_ANSWER_END = '","answer_type":"'
+
+
+class AnswerText(FunctionElement[str]):
+    """The answer part of a stored ``response_json``: ``answer`` is its first field, and the text up to the
+    first ``","answer_type":"`` is exactly it (a quote inside the answer is escaped, so the marker cannot occur
+    there). Searching it instead of the whole JSON keeps calculation field names and quotes out of matches."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(AnswerText)
+def _answer_text_default(element: AnswerText, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(list(element.clauses)[0], **kw)
+    return f"substr({column}, 1, instr({column}, '{_ANSWER_END}'))"
+
+
+@compiles(AnswerText, "postgresql")
+def _answer_text_postgresql(element: AnswerText, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(list(element.clauses)[0], **kw)
+    return f"substr({column}, 1, strpos({column}, '{_ANSWER_END}'))"
 
 
 class BadCursor(ValueError):
@@ -66,11 +90,12 @@ def conditions(f: TurnFilter) -> list[ColumnElement[bool]]:
     if f.feedback is not None:
         where.append(_feedback_condition(f.feedback))
     if f.q:
-        where.append(or_(_T.message.ilike(_like(f.q), escape="\\"), _T.response_json.ilike(_like(f.q), escape="\\")))
-    if f.clause_id:
+        pattern = _like(f.q)
         where.append(
-            exists().where(_C.session_id == _T.session_id, _C.turn == _T.idx, _C.clause_id == f.clause_id)
+            or_(_T.message.ilike(pattern, escape="\\"), AnswerText(_T.response_json).ilike(pattern, escape="\\"))
         )
+    if f.clause_id:
+        where.append(exists().where(_C.session_id == _T.session_id, _C.turn == _T.idx, _C.clause_id == f.clause_id))
     if f.refused is not None:
         refused = refused_condition()
         where.append(refused if f.refused else ~refused | _T.answer_type.is_(None))
