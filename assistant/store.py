@@ -303,8 +303,9 @@ class SqlStore:
         # them spin in SQLite's busy handler (which sleeps up to 100 ms per retry and wrecks tail latency).
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
         self._memory = self.dialect == "sqlite" and self.url.database in (None, "", ":memory:")
-        # A session's owner never changes once the row exists (sessions are never deleted or re-owned), so
-        # it is safe to remember across threads and instances; it saves a query per ownership check.
+        # A session's owner never changes once the row exists (sessions are never re-owned), so it is safe to
+        # remember across threads and instances; it saves a query per ownership check. Retention purges may
+        # delete a session: a remembered owner then still holds its id, which only that owner can revive.
         self._owners: dict[str, str | None] = {}
         if migrate:
             self.migrate()

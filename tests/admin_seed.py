@@ -13,7 +13,7 @@ from assistant.calculator import calculate, parse_profile
 from assistant.chain import FALLBACK_NOTICE
 from assistant.oversight.derive import LOCAL_TZ, local_day
 from assistant.schemas import ChatResponse, Citation
-from assistant.store import SqlStore, turn_citations_table, turns_table
+from assistant.store import SqlStore, sessions_table, turn_citations_table, turns_table
 
 PLATFORM_PROFILE = {
     "platform_first_year_online_transactions_yuan": 300_000_000,
@@ -138,6 +138,8 @@ def backdate(store: SqlStore, session: str, idx: int, at: datetime, latency_ms: 
     at = at.astimezone(timezone.utc)  # as the store writes: SQLite keeps no offset, so it must be UTC
     answered = at + timedelta(milliseconds=latency_ms)
     with store.engine.begin() as conn:
+        s = sessions_table.c  # a session is never younger than its turns
+        conn.execute(update(sessions_table).where(s.id == session, s.created_at > at).values(created_at=at))
         conn.execute(
             update(turns_table)
             .where(t.session_id == session, t.idx == idx)

@@ -9,6 +9,7 @@ days: the API purges at start-up and every 24 hours (`RetentionThread`), and
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,10 +18,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine, and_, delete, exists, select, tuple_
 
 from assistant.oversight.derive import LOCAL_TZ, day_start_utc
+from assistant.settings import Settings
 from assistant.store import feedback_table, sessions_table, turn_citations_table, turns_table
 
 log = logging.getLogger(__name__)
 PURGE_INTERVAL_S = 24 * 3600
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _T, _F, _C, _S = turns_table.c, feedback_table.c, turn_citations_table.c, sessions_table.c
 
 
@@ -66,6 +69,32 @@ def purge_expired(engine: Engine, days: int, today: date | None = None) -> Purge
     if days <= 0:
         return None
     return purge_before(engine, retention_cutoff(days, today))
+
+
+def parse_day(text: str) -> date:
+    """Strictly YYYY-MM-DD (``date.fromisoformat`` would also take 20250301 or 2025-W09-6)."""
+    if not _DAY.fullmatch(text.strip()):
+        raise ValueError(f"日期应为 YYYY-MM-DD，例如 2025-01-31，收到 {text!r}")
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"没有这一天：{text!r}") from None
+
+
+def purge_configured(settings: Settings, before: date | None) -> PurgeResult:
+    """`policy-assistant purge`: before a date, or (``before`` None) what PA_RETENTION_DAYS says is expired."""
+    from assistant.store import SqlStore
+
+    if before is None and settings.retention_days <= 0:
+        raise ValueError("PA_RETENTION_DAYS 未设置（0 = 永久保留）；请用 --before YYYY-MM-DD 指定日期。")
+    url = settings.resolved_database_url
+    if url.strip().lower() in ("memory", "memory://"):
+        raise ValueError("PA_DATABASE_URL=memory 不保存对话，无可清理的数据。")
+    store = SqlStore(url, synchronous=settings.sqlite_synchronous)
+    try:
+        return purge_before(store.engine, before or retention_cutoff(settings.retention_days))
+    finally:
+        store.close()
 
 
 class RetentionThread(threading.Thread):
