@@ -122,7 +122,7 @@ def build_admin_app(console: Console) -> gr.Blocks:
         try:
             window = console.window(since, until)
         except ValueError as exc:
-            return (f"⚠️ {exc}", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), "", None)
+            return (f"错误：{exc}", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), "", None)
         figures = stats.compute(console.store.engine, window, titles=console.titles)
         items = console.items(view_name, window, q)
         return (
@@ -167,12 +167,12 @@ def build_admin_app(console: Console) -> gr.Blocks:
             item = evalitems.corrected(draft, {**changes, "expected": {**removed, **expected}})
             count = evalitems.append_item(evalitems.dataset_path(console.settings.data_dir), item)
         except evalitems.ItemExists as exc:
-            return f"⚠️ 评测条目 {exc} 已存在，请修改 id。"
+            return f"错误：评测条目 {exc} 已存在，请修改 id。"
         except (ValueError, DatasetError) as exc:  # json.JSONDecodeError is a ValueError
-            return f"⚠️ 条目无效：{exc}"
+            return f"错误：条目无效：{exc}"
         except (evalitems.TurnNotFound, evalitems.TurnUnanswered):
-            return "⚠️ 该轮已不存在或尚无回答。"
-        return f"✅ 已生成评测条目 {item['id']}，写入 {evalitems.DATASET.as_posix()}（共 {count} 条）。"
+            return "错误：该轮已不存在或尚无回答。"
+        return f"已生成评测条目 {item['id']}，写入 {evalitems.DATASET.as_posix()}（共 {count} 条）。"
 
     def export(key: str | None, since: str, until: str, fmt: str):
         if not console.ok(key):
@@ -180,7 +180,7 @@ def build_admin_app(console: Console) -> gr.Blocks:
         try:
             window = console.window(since, until)
         except ValueError as exc:
-            return None, f"⚠️ {exc}"
+            return None, f"错误：{exc}"
         return console.export(window, fmt), f"已导出 {window.since} 至 {window.until} 的对话（{fmt}）。"
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:

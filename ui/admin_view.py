@@ -113,6 +113,6 @@ def turn_detail_html(item: dict[str, Any]) -> str:
         f"<div class='pa-admin-answer'>{answer}</div>{calc}"
         f"<p><b>引用：</b></p><ul>{citations or '<li>无</li>'}</ul>"
         f"<p><b>评价：</b>{vote}{comment}　<b>用户：</b>{esc(item['user'] or '匿名')}　"
-        f"<b>会话：</b>{esc(item['session_id'])} 第 {item['turn']} 轮</p>"
+        f"<b>会话：</b>{esc(item['session_id'])} 轮次 #{item['turn']}</p>"
         f"{'<p><b>提示：</b></p><ul>' + notices + '</ul>' if notices else ''}</div>"
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, func, select
 
 from assistant.oversight.derive import LOCAL_TZ
 from assistant.oversight.turns import ANSWER_TYPES
@@ -80,11 +80,16 @@ def compute(
     users_q = select(distinct_users.c.day, func.count()).group_by(distinct_users.c.day)
     total_sessions_q = select(func.count(func.distinct(_T.session_id))).where(in_window)
     total_users_q = select(func.count(func.distinct(_T.user_id))).where(in_window)
+    # Votes are few (a few % of turns): walk them and look up each one's day, rather than let the planner
+    # walk every turn of the window probing for a vote (SQLite picks that order for a plain join).
+    vote_day = (
+        select(_T.day).where(_T.session_id == _F.session_id, _T.idx == _F.turn).scalar_subquery().label("day")
+    )
+    votes_sub = select(vote_day, _F.rating).subquery()
     votes_q = (
-        select(_T.day, _F.rating, func.count())
-        .select_from(feedback_table.join(turns_table, and_(_T.session_id == _F.session_id, _T.idx == _F.turn)))
-        .where(in_window)
-        .group_by(_T.day, _F.rating)
+        select(votes_sub.c.day, votes_sub.c.rating, func.count())
+        .where(votes_sub.c.day.between(window.since, window.until))
+        .group_by(votes_sub.c.day, votes_sub.c.rating)
     )
     latency_q = (
         select(_T.latency_ms, func.count())
