@@ -11,12 +11,12 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+from admin_seed import DAY1, DAY2, DAY3, SPECS, local, seed
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from admin_seed import DAY1, DAY2, DAY3, SPECS, local, seed
 from assistant.api import create_app
 from assistant.evaluation import load_dataset
 from assistant.oversight.privacy import make_hasher, salt_for

@@ -18,14 +18,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from admin_seed import DAY3, SPECS, Spec, seed
+from servers import free_port
+
 from assistant.corpus import load_corpus
 from assistant.evaluation import load_dataset
 from assistant.oversight.derive import LOCAL_TZ
 from assistant.settings import Settings
 from assistant.store import SqlStore
-from servers import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

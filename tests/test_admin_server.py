@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from servers import start_api_server, stop_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

@@ -8,10 +8,10 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from admin_seed import DAY1, DAY2, DAY3, SPECS, backdate, local, response_for, seed
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from admin_seed import DAY1, DAY2, DAY3, SPECS, backdate, local, response_for, seed
 from assistant import cli
 from assistant.chain import FALLBACK_NOTICE
 from assistant.oversight import derive

@@ -27,7 +27,7 @@ def _percent(value: float | None) -> str:
 
 
 def summary_markdown(stats: dict[str, Any]) -> str:
-    t = stats["totals"]
+    t, unspecified, modes = stats["totals"], stats["unspecified"], stats["modes"]
     latency = stats["latency_ms"]
     p50 = "—" if latency["p50"] is None else f"{latency['p50']} ms"
     p95 = "—" if latency["p95"] is None else f"{latency['p95']} ms"
@@ -36,8 +36,8 @@ def summary_markdown(stats: dict[str, Any]) -> str:
     return (
         f"**{stats['since']} 至 {stats['until']}**：{t['turns']} 轮对话，{t['sessions']} 个会话，{t['users']} 位用户；"
         f"赞 {t['up']} / 踩 {t['down']}（踩率 {_percent(t['down_rate'])}）\n\n"
-        f"回答类型：{types}；“文件没有规定” {stats['unspecified']['count']} 次（{_percent(stats['unspecified']['share'])}）\n\n"
-        f"模式：grounded {stats['modes']['grounded']}，llm {stats['modes']['llm']}，大模型回退 {stats['llm_fallbacks']} 次；"
+        f"回答类型：{types}；“文件没有规定” {unspecified['count']} 次（{_percent(unspecified['share'])}）\n\n"
+        f"模式：grounded {modes['grounded']}，llm {modes['llm']}，大模型回退 {stats['llm_fallbacks']} 次；"
         f"耗时 p50 {p50}，p95 {p95}；热门主题：{topics}"
     )
 

@@ -82,9 +82,7 @@ def compute(
     total_users_q = select(func.count(func.distinct(_T.user_id))).where(in_window)
     # Votes are few (a few % of turns): walk them and look up each one's day, rather than let the planner
     # walk every turn of the window probing for a vote (SQLite picks that order for a plain join).
-    vote_day = (
-        select(_T.day).where(_T.session_id == _F.session_id, _T.idx == _F.turn).scalar_subquery().label("day")
-    )
+    vote_day = select(_T.day).where(_T.session_id == _F.session_id, _T.idx == _F.turn).scalar_subquery().label("day")
     votes_sub = select(vote_day, _F.rating).subquery()
     votes_q = (
         select(votes_sub.c.day, votes_sub.c.rating, func.count())

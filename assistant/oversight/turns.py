@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -220,7 +220,7 @@ def page(
     )
 
 
-def stream_rows(engine: Engine, f: TurnFilter, *, batch: int = EXPORT_BATCH) -> Iterator[list[Row[Any]]]:
+def stream_rows(engine: Engine, f: TurnFilter, *, batch: int = EXPORT_BATCH) -> Iterator[Sequence[Row[Any]]]:
     """Every matching turn, newest first, ``batch`` rows at a time from a server-side cursor: memory holds
     one batch, whatever the table's size. The connection stays open until the iterator is exhausted or closed."""
     with engine.connect() as conn:
