@@ -111,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=None)
     ui.set_defaults(handler=cmd_ui)
 
+    admin = sub.add_parser("admin", help="启动运营后台网页（需 PA_ADMIN_KEYS）")
+    admin.add_argument("--host", default="127.0.0.1")
+    admin.add_argument("--port", type=int, default=7861)
+    admin.set_defaults(handler=cmd_admin)
+
+    purge = sub.add_parser("purge", help="删除旧对话及其评价")
+    when = purge.add_mutually_exclusive_group(required=True)
+    when.add_argument("--before", metavar="YYYY-MM-DD", help="删除该日（UTC+8）0 点之前的对话")
+    when.add_argument("--older-than-retention", action="store_true", help="按 PA_RETENTION_DAYS 删除")
+    purge.set_defaults(handler=cmd_purge)
+
     demo = sub.add_parser("demo", help="命令行演示")
     demo.set_defaults(handler=cmd_demo)
     return p
@@ -310,6 +321,29 @@ def _page(name: str) -> Any:
     if not found:
         raise CliError(f"网页 {name!r} 未安装（重新运行 `pip install -e .` 或 `make run`）。")
     return next(iter(found)).load()
+
+
+def cmd_admin(args) -> int:
+    from assistant.settings import get_settings
+
+    if not get_settings().admin_key_list:
+        raise CliError("运营后台未启用：请先设置 PA_ADMIN_KEYS。")
+    launch = _page("admin")
+    launch(host=args.host, port=args.port)
+    return 0
+
+
+def cmd_purge(args) -> int:
+    from assistant.oversight.retention import parse_day, purge_configured
+    from assistant.settings import get_settings
+
+    try:
+        before = parse_day(args.before) if args.before is not None else None
+        result = purge_configured(get_settings(), before)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(result.render())
+    return 0
 
 
 def _demo_questions() -> list[str]:

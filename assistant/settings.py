@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, FilePath, SecretStr, field_validator
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +105,25 @@ class Settings(BaseSettings):
             and self.wechat_token_secret.get_secret_value()
         )
 
+    # operator console (assistant/api/admin.py, ui/admin.py, assistant/oversight)
+    admin_keys: str = Field(
+        "", description="Comma-separated operator bearer keys; empty = operator API and page disabled (404)."
+    )
+    retention_days: int = Field(
+        0, ge=0, description="Delete turns older than this many days at API start-up and daily; 0 = keep forever."
+    )
+    user_id_salt: SecretStr | None = Field(
+        None, description="Key of the HMAC that hashes user ids for operators; unset = <data_dir>/user_id_salt."
+    )
+
+    @model_validator(mode="after")
+    def _keys_are_disjoint(self) -> Settings:
+        """A key in both lists would be an owner key and an admin key at once, which the API promises never
+        happens; refuse the configuration instead of picking one meaning."""
+        if set(self.api_key_list) & set(self.admin_key_list):
+            raise ValueError("PA_ADMIN_KEYS and PA_API_KEYS must not share a key")
+        return self
+
     @property
     def resolved_chroma_dir(self) -> Path:
         return self.chroma_dir or self.data_dir / "chroma"
@@ -116,6 +135,10 @@ class Settings(BaseSettings):
     @property
     def api_key_list(self) -> list[str]:
         return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def admin_key_list(self) -> list[str]:
+        return [k.strip() for k in self.admin_keys.split(",") if k.strip()]
 
 
 @lru_cache

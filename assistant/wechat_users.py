@@ -20,7 +20,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Column, DateTime, String, Table, bindparam, select
 
-from assistant.store import MAX_ID_CHARS, SqlStore, _insert_with_on_conflict, metadata
+from assistant.sql_store import SqlStore, insert_on_conflict
+from assistant.tables import MAX_ID_CHARS, metadata
 from assistant.wechat import WeChatIdentity
 
 wechat_users_table = Table(
@@ -67,7 +68,7 @@ class SqlWeChatUsers:
     def user_for(self, identity: WeChatIdentity) -> str:
         keys = wechat_keys(identity)
         now = datetime.now(timezone.utc)
-        insert = _insert_with_on_conflict(self.store.dialect, wechat_users_table)
+        insert = insert_on_conflict(self.store.dialect, wechat_users_table)
         # _write: the store's write transaction (BEGIN IMMEDIATE on SQLite, so the lookup and the inserts
         # below are one atomic step; on PostgreSQL ON CONFLICT plus the re-read settles concurrent logins).
         with self.store._write() as conn:

@@ -23,7 +23,7 @@ from assistant.assistant import PolicyAssistant
 from assistant.calculator import CalculationResult, calculate, parse_profile
 from assistant.schemas import ChatResponse
 from assistant.settings import Settings
-from assistant.store import SqlStore
+from assistant.sql_store import SqlStore
 
 QUESTION = "自建电商平台有什么补贴？"
 

@@ -21,7 +21,8 @@ from assistant.api.limits import TokenBucketLimiter
 from assistant.api.logs import JsonLinesFormatter, escape_field
 from assistant.api.schemas import BLANK_CHARS, MESSAGE_PATTERN, is_blank
 from assistant.assistant import PolicyAssistant
-from assistant.store import SessionNotFound, SqlStore
+from assistant.sql_store import SqlStore
+from assistant.store import SessionNotFound
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from assistant.api import create_app
 from assistant.assistant import PolicyAssistant
 from assistant.schemas import ChatResponse
 from assistant.settings import Settings
-from assistant.store import SqlStore
+from assistant.sql_store import SqlStore
 
 try:
     from servers import free_port

@@ -18,13 +18,8 @@ from sqlalchemy.engine import make_url
 
 from assistant.schemas import ChatResponse, Citation
 from assistant.settings import Settings
-from assistant.store import (
-    MemoryStore,
-    SessionNotFound,
-    SqlStore,
-    create_store,
-    normalize_database_url,
-)
+from assistant.sql_store import SqlStore, normalize_database_url
+from assistant.store import MemoryStore, SessionNotFound, create_store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,13 +65,16 @@ def store(db_url):
 
 def test_migration_creates_schema_at_head(store):
     insp = inspect(store.engine)
-    assert {"sessions", "turns", "feedback", "wechat_users", "alembic_version"} <= set(insp.get_table_names())
+    assert {"sessions", "turns", "feedback", "wechat_users", "turn_citations", "alembic_version"} <= set(
+        insp.get_table_names()
+    )
     assert [c["name"] for c in insp.get_columns("turns")] == [
-        "session_id", "idx", "message", "response_json", "created_at", "answered_at", "flag"
+        "session_id", "idx", "message", "response_json", "created_at", "answered_at", "flag",
+        "user_id", "day", "answer_type", "mode", "unspecified", "fallback", "latency_ms", "primary_clause",
     ]
     assert insp.get_pk_constraint("turns")["constrained_columns"] == ["session_id", "idx"]
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003_wechat"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004_oversight"
 
 
 def test_reopening_is_idempotent_and_keeps_data(db_url):
@@ -93,7 +91,7 @@ def test_migration_matches_the_table_definitions(store):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from assistant.store import metadata
+    from assistant.tables import metadata
 
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
@@ -243,7 +241,7 @@ def test_parallel_turns_from_separate_processes(db_url, tmp_path):
     script = textwrap.dedent(
         """
         import sys
-        from assistant.store import SqlStore
+        from assistant.sql_store import SqlStore
         url, tag = sys.argv[1], sys.argv[2]
         s = SqlStore(url)
         for j in range(25):
@@ -344,7 +342,7 @@ def test_upgrade_from_0001_keeps_the_latest_of_duplicate_votes(db_url):
     """A database created at revision 0001 (duplicates allowed) upgrades to one vote per turn, the latest."""
     from alembic import command
 
-    from assistant.store import alembic_config, normalize_database_url
+    from assistant.sql_store import alembic_config, normalize_database_url
 
     url = normalize_database_url(db_url).render_as_string(hide_password=False)
     command.upgrade(alembic_config(url), "0001")

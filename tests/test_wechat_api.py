@@ -18,7 +18,7 @@ from wechat_support import QUESTION, TOKEN_SECRET, assert_error, bearer, login, 
 
 from assistant.api.wechat_auth import AUDIENCE, TOKEN_PREFIX, issue_token
 from assistant.content_guard import REFUSAL
-from assistant.store import SqlStore
+from assistant.sql_store import SqlStore
 from assistant.wechat import WeChatIdentity
 from assistant.wechat_users import SqlWeChatUsers
 

@@ -16,7 +16,8 @@ from wechat_support import QUESTION, assert_error, bearer, login, turn_flags
 
 from assistant.content_guard import REFUSAL
 from assistant.schemas import ChatResponse
-from assistant.store import MemoryStore, SqlStore, alembic_config, normalize_database_url
+from assistant.sql_store import SqlStore, alembic_config, normalize_database_url
+from assistant.store import MemoryStore
 from assistant.wechat import MAX_CHECK_CHARS, WeChatClient, WeChatError
 
 pytest_plugins = ["wechat_support"]  # the fixtures: stub, data_dir, store, pa, make_client

@@ -17,7 +17,7 @@ from wechat_stub import APPID, SECRET, WeChatStub
 from assistant.api import create_app
 from assistant.assistant import PolicyAssistant
 from assistant.settings import Settings
-from assistant.store import SqlStore
+from assistant.sql_store import SqlStore
 
 TOKEN_SECRET = "test-token-secret-0123456789abcdef-not-for-production"
 QUESTION = "自建电商平台有什么补贴？"

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
+from assistant.api.admin import router as admin_router
 from assistant.api.errors import install_error_handlers
 from assistant.api.health import readiness_details
 from assistant.api.health import router as health_router
@@ -115,9 +116,12 @@ def create_app(
         ensure_logging()
         if app.state.policy_assistant is None and not getattr(app.state, "pa_loader", None):
             app.state.pa_loader = _load_in_background(app, settings, factory)
+        retention = _start_retention(app, settings)
         try:
             yield
         finally:
+            if retention is not None:
+                retention.stop()
             if app.state.pa_owns_assistant and app.state.policy_assistant is not None:
                 close = getattr(getattr(app.state.policy_assistant, "store", None), "close", None)
                 if close is not None:
@@ -139,5 +143,20 @@ def create_app(
     app.state.pa_loader = None
     configure_app(app, settings, prefix="")
     app.include_router(router)
+    app.include_router(admin_router)
     app.include_router(health_router)
     return app
+
+
+def _start_retention(app: FastAPI, settings: Settings) -> Any:
+    """PA_RETENTION_DAYS > 0: purge old turns once the store is loaded, then daily (assistant.oversight)."""
+    if settings.retention_days <= 0:
+        return None
+    from assistant.oversight.retention import RetentionThread
+
+    def engine() -> Any:
+        return getattr(getattr(app.state.policy_assistant, "store", None), "engine", None)
+
+    thread = RetentionThread(engine, settings.retention_days)
+    thread.start()
+    return thread

@@ -6,9 +6,16 @@ attempts are counted per client address and answered 429 once that address is ov
 WeChat login token), then the user id, then the per-user rate limit. A host app can override
 `get_assistant`, `get_user_id` and `get_api_settings`.
 
-A bearer credential starting ``pawx.`` is a WeChat login token (`assistant.api.wechat_auth`): it opens
-only /v1/chat*, /v1/sessions* and /v1/feedback, and only as its own user (the token decides the user id;
-an ``X-User-Id`` that says otherwise is 403 user_mismatch). Anything else is an API key, as before.
+A bearer credential starting ``pawx.`` is a WeChat login token (`assistant.api.wechat_auth`): it opens its own
+user's conversation (/v1/chat*, /v1/sessions*, /v1/feedback) and the reads the mini-program shows
+(/v1/clauses*, /v1/calculate, /v1/match), and only as its own user (the token decides the user id; an
+``X-User-Id`` that says otherwise is 403 user_mismatch). Anything else is a key.
+
+Two kinds of key, two chains, one comparison: owner keys (PA_API_KEYS) open the owner endpoints and admin
+keys (PA_ADMIN_KEYS) the operator ones under /v1/admin (`require_admin_key`). Each chain refuses the other
+kind with 403 (``admin_key_not_owner_key`` / ``owner_key_not_admin_key``), even where the owner endpoints
+need no key, and the settings refuse a key listed in both. Missing or wrong keys are 401 on both chains and
+count against the same failed-attempt budget of the client address.
 """
 
 from __future__ import annotations
@@ -78,20 +85,39 @@ def _encoded_keys(api_keys: str) -> tuple[bytes, ...]:
     return tuple(k.strip().encode() for k in api_keys.split(",") if k.strip())
 
 
-def key_is_valid(credentials: HTTPAuthorizationCredentials | None, settings: Settings) -> bool:
-    keys = _encoded_keys(settings.api_keys)
-    given = (credentials.credentials.strip() if credentials else "").encode("utf-8", "surrogateescape")
+def _given(credentials: HTTPAuthorizationCredentials | None) -> bytes:
+    return (credentials.credentials.strip() if credentials else "").encode("utf-8", "surrogateescape")
+
+
+def _matches(given: bytes, keys_csv: str) -> bool:
     ok = False
-    for key in keys:  # every key is compared, in constant time: no early exit that times which one matched
+    for key in _encoded_keys(keys_csv):  # every key, in constant time: no early exit timing which one matched
         ok |= hmac.compare_digest(given, key)
     return ok and bool(given)
+
+
+def key_is_valid(credentials: HTTPAuthorizationCredentials | None, settings: Settings) -> bool:
+    return _matches(_given(credentials), settings.api_keys)
+
+
+def admin_key_is_valid(key: str | None, settings: Settings) -> bool:
+    """For the operator page, which has no HTTP request of its own to hand to `check_admin_key`."""
+    return bool(settings.admin_key_list) and _matches(
+        (key or "").strip().encode("utf-8", "surrogateescape"), settings.admin_keys
+    )
+
+
+def _refuse_admin_key(credentials: HTTPAuthorizationCredentials | None, settings: Settings) -> None:
+    if settings.admin_key_list and _matches(_given(credentials), settings.admin_keys):
+        raise ApiError(403, "admin_key_not_owner_key", "管理密钥不能用于用户接口，请使用 API 密钥。")
 
 
 def check_api_key(request: Request, credentials: HTTPAuthorizationCredentials | None, settings: Settings) -> bool:
     """True for a valid key, False when none is configured; raises 401, or 429 for an address that has
     used up its failed attempts (then even a right key waits: otherwise a 200 among the 429s would still
-    tell a guesser which key is right)."""
+    tell a guesser which key is right). An admin key is 403, and not counted as a failed guess."""
     if not settings.api_key_list:
+        _refuse_admin_key(credentials, settings)
         return False
     limiter = auth_failure_limiter(request, settings)
     address = client_address(request)
@@ -100,6 +126,7 @@ def check_api_key(request: Request, credentials: HTTPAuthorizationCredentials | 
         raise too_many(wait, "密钥错误次数过多")
     if key_is_valid(credentials, settings):
         return True
+    _refuse_admin_key(credentials, settings)
     wait = limiter.acquire(address)
     if wait > 0:
         raise too_many(wait, "密钥错误次数过多")
@@ -214,3 +241,44 @@ async def enforce_client_rate_limit(request: Request, settings: SettingsDep) -> 
     wait = request_limiter(request, settings).acquire(f"ip:{client_address(request)}")
     if wait > 0:
         raise too_many(wait)
+
+
+admin_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="AdminKey",
+    description="运营接口（/v1/admin/*）需带 `Authorization: Bearer <PA_ADMIN_KEYS 中的一个>`。",
+)
+
+
+def check_admin_key(request: Request, credentials: HTTPAuthorizationCredentials | None, settings: Settings) -> None:
+    """The operator chain: 404 while PA_ADMIN_KEYS is empty (the console is off, and says so by its code),
+    429 for an address out of failed attempts, 403 for an owner key, 401 for a missing or wrong key."""
+    if not settings.admin_key_list:
+        raise ApiError(404, "admin_disabled", "运营后台未启用（未配置 PA_ADMIN_KEYS）。")
+    limiter = auth_failure_limiter(request, settings)
+    address = client_address(request)
+    wait = limiter.wait_time(address)
+    if wait > 0:
+        raise too_many(wait, "密钥错误次数过多")
+    given = _given(credentials)
+    if _matches(given, settings.admin_keys):
+        return
+    if _matches(given, settings.api_keys):
+        raise ApiError(403, "owner_key_not_admin_key", "API 密钥不能用于运营接口，请使用管理密钥。")
+    wait = limiter.acquire(address)
+    if wait > 0:
+        raise too_many(wait, "密钥错误次数过多")
+    raise ApiError(
+        401,
+        "unauthorized",
+        "缺少或无效的管理密钥（请求头 Authorization: Bearer <key>）。",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def require_admin_key(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(admin_bearer)],
+    settings: SettingsDep,
+) -> None:
+    check_admin_key(request, credentials, settings)

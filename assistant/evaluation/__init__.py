@@ -82,7 +82,7 @@ CI gate (`check_gate`): fails when the overall pass rate is below 95 %, the amou
 """
 
 from assistant.evaluation.ablation import AblationRow, AblationTable, run_ablation
-from assistant.evaluation.dataset import DatasetError, GoldItem, default_dataset, load_dataset
+from assistant.evaluation.dataset import DatasetError, GoldItem, default_dataset, load_dataset, parse_item
 from assistant.evaluation.metrics import compute_metrics, per_category, percentile, retrieval_metrics
 from assistant.evaluation.report import GATE_PASS_RATE, EvalSummary, check_gate, render_report, write_report
 from assistant.evaluation.runner import dataset_warnings, run_eval, run_items, summarize
@@ -112,6 +112,7 @@ __all__ = [
     "default_dataset",
     "extract_money",
     "load_dataset",
+    "parse_item",
     "per_category",
     "percentile",
     "render_report",

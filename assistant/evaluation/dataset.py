@@ -52,7 +52,9 @@ def _is_str_list(value: Any, *, allow_empty: bool = True) -> bool:
     )
 
 
-def _parse_item(obj: Any, where: str, line: int) -> GoldItem:
+def parse_item(obj: Any, where: str, line: int) -> GoldItem:
+    """One dataset item, validated; `DatasetError` names ``where``. Also used to check an item before it is
+    appended to a file (the operator console), so a written item always loads."""
     if not isinstance(obj, dict):
         raise DatasetError(f"{where}: expected a JSON object, got {type(obj).__name__}")
     item_id = obj.get("id")
@@ -109,7 +111,7 @@ def load_dataset(path: Path | str) -> list[GoldItem]:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-        item = _parse_item(obj, where, line_no)
+        item = parse_item(obj, where, line_no)
         if item.id in seen:
             raise DatasetError(f"{where}: duplicate id {item.id!r} (first used on line {seen[item.id]})")
         seen[item.id] = line_no

@@ -11,7 +11,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from assistant.store import metadata, normalize_database_url
+from assistant.sql_store import normalize_database_url
+from assistant.tables import metadata
 from assistant.wechat_users import wechat_users_table  # noqa: F401 - puts its table on `metadata`
 
 config = context.config
