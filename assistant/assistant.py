@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 SESSION_LOCK_STRIPES = 64
 
 #: A last look at a reply before it is stored (content security): the reply to store and return, and the
-#: moderation flag of the turn (None for an ordinary turn; see `assistant.store.FLAGS`).
+#: moderation flag of the turn (None for an ordinary turn; see `assistant.tables.FLAGS`).
 Screen = Callable[[ChatResponse], tuple[ChatResponse, str | None]]
 
 

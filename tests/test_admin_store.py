@@ -244,3 +244,26 @@ def test_parse_day_is_strict():
     assert parse_day(" 2025-03-01 ") == DAY1
     with pytest.raises(ValueError):
         parse_day("2025-3-1")
+
+
+def test_a_turn_content_security_refused_counts_as_refused_and_ordinary_turns_do_not(tmp_path):
+    """Refused = out_of_scope, or flagged risky by content security, whatever type the stored reply has; a
+    turn without a flag (NULL) is still an ordinary, not-refused turn."""
+    from assistant.oversight.turns import TurnFilter, page
+    from assistant.schemas import ChatResponse
+
+    store = SqlStore(f"sqlite:///{tmp_path / 'flags.db'}")
+    try:
+        for sid, answer_type, flag in [("plain", "policy_answer", None), ("oos", "out_of_scope", None),
+                                       ("risky", "policy_answer", "risky"), ("review", "policy_answer", "review")]:
+            turn = store.add_user_turn(sid, "u", "问题")
+            store.add_reply(sid, turn, ChatResponse(answer="答", answer_type=answer_type, session_id=sid), flag=flag)
+
+        def sessions(refused: bool) -> dict[str, str | None]:
+            items = page(store.engine, TurnFilter(refused=refused), lambda u: u).items
+            return {item["session_id"]: item["flag"] for item in items}
+
+        assert sessions(True) == {"oos": None, "risky": "risky"}
+        assert sessions(False) == {"plain": None, "review": "review"}  # operators see what to review
+    finally:
+        store.close()

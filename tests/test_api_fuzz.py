@@ -25,6 +25,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from servers import start_api_server, stop_process
+from wechat_stub import APPID, SECRET, WeChatStub
 
 pytestmark = pytest.mark.slow
 
@@ -108,9 +109,26 @@ def run_schemathesis(url: str, log_path: Path, deployment: str, *, max_examples:
     )
 
 
+_WECHAT: list[WeChatStub] = []  # one stand-in for the whole module, alive as long as the process
+
+
+def _wechat_env() -> dict[str, str]:
+    """WeChat login configured against the loopback stand-in, so /v1/wechat/login is fuzzed as deployed (an
+    unconfigured login is a 503 by design, which a fuzzer rightly reports as a server error)."""
+    if not _WECHAT:
+        _WECHAT.append(WeChatStub())
+    return {
+        "PA_WECHAT_APPID": APPID,
+        "PA_WECHAT_SECRET": SECRET,
+        "PA_WECHAT_API_BASE": _WECHAT[0].url,
+        "PA_WECHAT_TOKEN_SECRET": "fuzz-token-secret-" + "0" * 32,
+    }
+
+
 def start(deployment: str, tmpdir: Path) -> tuple[str, object, Path]:
     env = {
         **DEPLOYMENTS[deployment],
+        **_wechat_env(),
         "PA_RATE_LIMIT_PER_MINUTE": UNLIMITED,
         "PA_RATE_LIMIT_BURST": UNLIMITED,
         # schemathesis probes every operation with a missing and a wrong key: those must stay 401, not 429

@@ -29,6 +29,7 @@ CSV_COLUMNS = (
     "mode",
     "fallback",
     "unspecified",
+    "flag",
     "rating",
     "comment",
     "clause_ids",

@@ -77,7 +77,8 @@ class TurnFilter:
 def refused_condition() -> ColumnElement[bool]:
     """What counts as a refusal: an out-of-scope answer, or a question content security refused (flag risky;
     stored as out_of_scope too, named here so the definition does not hang on how the refusal is typed)."""
-    return or_(_T.answer_type.in_(REFUSED_ANSWER_TYPES), _T.flag == "risky")
+    # `flag IS NOT NULL AND …`: never NULL itself, so NOT(refused) keeps the ordinary turns (SQL's NOT NULL is NULL)
+    return or_(_T.answer_type.in_(REFUSED_ANSWER_TYPES), and_(_T.flag.is_not(None), _T.flag == "risky"))
 
 
 def conditions(f: TurnFilter) -> list[ColumnElement[bool]]:
@@ -137,6 +138,7 @@ def _query(f: TurnFilter):
             _T.fallback,
             _T.unspecified,
             _T.latency_ms,
+            _T.flag,
             _F.rating,
             _F.comment,
         )
@@ -183,6 +185,7 @@ def row_item(row: Row[Any], hash_user: Callable[[str | None], str | None]) -> di
         "mode": row.mode,
         "fallback": None if row.fallback is None else bool(row.fallback),
         "unspecified": None if row.unspecified is None else bool(row.unspecified),
+        "flag": row.flag,  # content security: risky (refused), review (answered, to be looked at), sec_unavailable
         "answer": response.get("answer") if response else None,
         "citations": response.get("citations", []) if response else [],
         "calculation": response.get("calculation") if response else None,
