@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 from admin_seed import DAY3, SPECS, Spec, seed
+from browser import chromium
 from servers import free_port
 
 from assistant.corpus import load_corpus
@@ -31,16 +31,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "artifacts" / "admin"
-CHROMIUM = os.environ.get("PA_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ADMIN_KEY = "browser-admin-key-0123456789"
 TIMEOUT = 30_000
 
@@ -106,16 +96,8 @@ def page_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-system-deps.sh", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def test_operator_signs_in_filters_to_thumbs_down_and_makes_an_eval_item(browser, page_url, tmp_path):

@@ -10,7 +10,6 @@ Needs /usr/bin/chromium and fonts-noto-cjk (scripts/install-system-deps.sh); nev
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import threading
@@ -19,21 +18,12 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from browser import chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHOTS = REPO_ROOT / "artifacts" / "screenshots"
-CHROMIUM = os.environ.get("PA_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 PHONE = {
     "viewport": {"width": 390, "height": 844},
@@ -114,22 +104,14 @@ def ui_url(ui_assistant) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run scripts/install-system-deps.sh "
-            "(apt-get install chromium fonts-noto-cjk); never `playwright install`",
-            pytrace=False,
-        )
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=SHORT)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
+    try:
+        with chromium() as b:
             yield b
-        finally:
-            b.close()
-            expect.set_options(timeout=5_000)  # Playwright's default, for other modules
+    finally:
+        expect.set_options(timeout=5_000)  # Playwright's default, for other modules
 
 
 @pytest.fixture(scope="module", autouse=True)

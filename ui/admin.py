@@ -38,6 +38,7 @@ from assistant.settings import Settings, get_settings
 from assistant.sql_store import SqlStore
 from assistant.store import create_store
 from ui import admin_view as view
+from ui.page import serve
 
 log = logging.getLogger(__name__)
 TITLE = "北碚电商政策助手 · 运营后台"
@@ -264,20 +265,7 @@ def create_console(settings: Settings | None = None) -> Console:
 
 def launch(host: str = "127.0.0.1", port: int = 7861, *, console: Console | None = None, block: bool = True):
     """Serve the operator page at http://host:port. Nothing is fetched from the internet."""
-    demo = build_admin_app(console or create_console())
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        show_error=False,
-        inbrowser=False,
-        footer_links=[],
-        prevent_thread_lock=not block,
-        quiet=not block,
-        ssr_mode=False,
-        **page_assets(),
-    )
-    return demo
+    return serve(build_admin_app(console or create_console()), host, port, block=block, assets=page_assets())
 
 
 def mount(app: Any, console: Console, path: str = "/admin") -> Any:

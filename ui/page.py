@@ -285,7 +285,12 @@ def launch(
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    demo = build_app(assistant or create_assistant())
+    return serve(build_app(assistant or create_assistant()), host, port, block=block, assets=page_assets())
+
+
+def serve(demo: gr.Blocks, host: str, port: int, *, block: bool, assets: dict[str, Any]) -> gr.Blocks:
+    """How every page here is served: no share link, no browser opened, our own error words instead of
+    Gradio's (show_error=False), no server-side rendering, and the theme and CSS from this package."""
     demo.launch(
         server_name=host,
         server_port=port,
@@ -296,7 +301,7 @@ def launch(
         prevent_thread_lock=not block,
         quiet=not block,
         ssr_mode=False,
-        **page_assets(),
+        **assets,
     )
     return demo
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -119,23 +119,26 @@ def check_api_key(request: Request, credentials: HTTPAuthorizationCredentials | 
     if not settings.api_key_list:
         _refuse_admin_key(credentials, settings)
         return False
-    limiter = auth_failure_limiter(request, settings)
-    address = client_address(request)
-    wait = limiter.wait_time(address)
-    if wait > 0:
-        raise too_many(wait, "密钥错误次数过多")
+    _wait_out_failures(request, settings)
     if key_is_valid(credentials, settings):
         return True
     _refuse_admin_key(credentials, settings)
-    wait = limiter.acquire(address)
+    _failed_attempt(request, settings, "缺少或无效的 API 密钥（请求头 Authorization: Bearer <key>）。")
+
+
+def _wait_out_failures(request: Request, settings: Settings) -> None:
+    """429 for an address that has used up its failed attempts, before its key is even looked at."""
+    wait = auth_failure_limiter(request, settings).wait_time(client_address(request))
     if wait > 0:
         raise too_many(wait, "密钥错误次数过多")
-    raise ApiError(
-        401,
-        "unauthorized",
-        "缺少或无效的 API 密钥（请求头 Authorization: Bearer <key>）。",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+
+
+def _failed_attempt(request: Request, settings: Settings, message: str) -> NoReturn:
+    """A missing or wrong key (owner or admin): counted against the address's one budget, then 401."""
+    wait = auth_failure_limiter(request, settings).acquire(client_address(request))
+    if wait > 0:
+        raise too_many(wait, "密钥错误次数过多")
+    raise ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
 @dataclass(frozen=True)
@@ -255,25 +258,13 @@ def check_admin_key(request: Request, credentials: HTTPAuthorizationCredentials 
     429 for an address out of failed attempts, 403 for an owner key, 401 for a missing or wrong key."""
     if not settings.admin_key_list:
         raise ApiError(404, "admin_disabled", "运营后台未启用（未配置 PA_ADMIN_KEYS）。")
-    limiter = auth_failure_limiter(request, settings)
-    address = client_address(request)
-    wait = limiter.wait_time(address)
-    if wait > 0:
-        raise too_many(wait, "密钥错误次数过多")
+    _wait_out_failures(request, settings)
     given = _given(credentials)
     if _matches(given, settings.admin_keys):
         return
     if _matches(given, settings.api_keys):
         raise ApiError(403, "owner_key_not_admin_key", "API 密钥不能用于运营接口，请使用管理密钥。")
-    wait = limiter.acquire(address)
-    if wait > 0:
-        raise too_many(wait, "密钥错误次数过多")
-    raise ApiError(
-        401,
-        "unauthorized",
-        "缺少或无效的管理密钥（请求头 Authorization: Bearer <key>）。",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    _failed_attempt(request, settings, "缺少或无效的管理密钥（请求头 Authorization: Bearer <key>）。")
 
 
 async def require_admin_key(
