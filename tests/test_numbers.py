@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import cn2an
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from assistant.numbers import extract, extract_amounts, extract_facts, extract_rate, format_cn_amount, parse_numeral
@@ -286,6 +286,31 @@ def test_arabic_yuan_round_trip(n):
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=1, max_value=10**12))
 def test_chinese_numeral_round_trip(n):
-    text = cn2an.an2cn(n) + "元"
-    (amount,) = extract_amounts(text)
+    numeral = cn2an.an2cn(n)
+    # cn2an drops the 零 after an empty 万 group (700001000 → "七亿一千", which it cannot read back either);
+    # the property is about well-formed numerals, the ones cn2an itself reads back as written.
+    assume(_cn2an_reads(numeral) == n)
+    (amount,) = extract_amounts(numeral + "元")
     assert amount.value == n
+
+
+def _cn2an_reads(numeral: str) -> int | None:
+    try:
+        return int(cn2an.cn2an(numeral, "strict"))
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("七亿零一千元", 700001000),  # the well-formed numeral cn2an fails to write
+        ("一亿零一千元", 100001000),
+        ("七十亿零一千元", 7000001000),
+        ("七亿一千万元", 710000000),
+        ("七亿一千元", None),  # no 零: 7亿 + 1000, or 7.1亿 said short? Not bound, so the assistant asks
+    ],
+)
+def test_a_numeral_missing_its_zero_is_not_guessed(text, value):
+    found = [a.value for a in extract_amounts(text)]
+    assert found == ([] if value is None else [value])
