@@ -62,7 +62,9 @@ _SQLITE_DROP = (
     "DROP TABLE IF EXISTS turn_search",
 )
 _PG_INDEXES = {"ix_turns_message_trgm": "message", "ix_turns_answer_trgm": f"({_PG_ANSWER})"}
-#: Tables the search index adds outside `assistant.tables.metadata` (SQLite; FTS5 keeps shadow tables).
+#: What the search index adds outside `assistant.tables.metadata` (FTS5 keeps shadow tables; an index on an
+#: expression with an operator class is left out of the metadata, which could not create it on SQLite).
+PG_INDEXES = tuple(_PG_INDEXES)
 SQLITE_TABLES = ("turn_search", "turns_fts", "turns_fts_data", "turns_fts_idx", "turns_fts_config")
 
 

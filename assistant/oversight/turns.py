@@ -17,11 +17,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Engine, Text, and_, exists, false, or_, select, true, tuple_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Engine,
+    Text,
+    and_,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from assistant.oversight import search_index
 from assistant.oversight.derive import REFUSED_ANSWER_TYPES, as_utc, day_start_utc
 from assistant.tables import feedback_table, turn_citations_table, turns_table
 
@@ -53,6 +67,29 @@ def _answer_text_default(element: AnswerText, compiler: Any, **kw: Any) -> str:
 def _answer_text_postgresql(element: AnswerText, compiler: Any, **kw: Any) -> str:
     column = compiler.process(list(element.clauses)[0], **kw)
     return f"substr({column}, 1, strpos({column}, '{_ANSWER_END}'))"
+
+
+class TrigramCandidates(FunctionElement[bool]):
+    """SQLite: the turn is among the FTS5 trigram index's candidates for the query (a superset of the
+    substring matches, see `assistant.oversight.search_index`). Elsewhere always true: PostgreSQL's trigram
+    indexes serve the ILIKE directly."""
+
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(TrigramCandidates)
+def _trigram_default(element: TrigramCandidates, compiler: Any, **kw: Any) -> str:
+    return "1 = 1"
+
+
+@compiles(TrigramCandidates, "sqlite")
+def _trigram_sqlite(element: TrigramCandidates, compiler: Any, **kw: Any) -> str:
+    match = compiler.process(list(element.clauses)[0], **kw)
+    return (
+        "(turns.session_id, turns.idx) IN (SELECT s.session_id, s.turn FROM turn_search s "
+        f"WHERE s.id IN (SELECT rowid FROM turns_fts WHERE turns_fts MATCH {match}))"
+    )
 
 
 class BadCursor(ValueError):
@@ -93,6 +130,9 @@ def conditions(f: TurnFilter) -> list[ColumnElement[bool]]:
         where.append(_feedback_condition(f.feedback))
     if f.q:
         pattern = _like(f.q)
+        match = search_index.fts_query(f.q)
+        if match is not None:
+            where.append(TrigramCandidates(literal(match)))
         where.append(
             or_(_T.message.ilike(pattern, escape="\\"), AnswerText(_T.response_json).ilike(pattern, escape="\\"))
         )
