@@ -14,8 +14,13 @@ stored reply (`turns.AnswerText`). The index only narrows the rows that match is
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from typing import Any
 
+from sqlalchemy import Connection, Select, column, func, select, table
+
+#: Above this many candidates the rows are dense enough that walking newest-first finds a page sooner than
+#: fetching and sorting every candidate (a common word); at 1M turns the walk is then a few ms.
+CANDIDATE_CAP = 10_000
 ANSWER_END = '","answer_type":"'
 MIN_CHARS = 3  # a trigram index knows nothing shorter
 _SQLITE_ANSWER = "substr({r}.response_json, 1, instr({r}.response_json, '" + ANSWER_END + "'))"
@@ -107,3 +112,20 @@ def fts_query(q: str) -> str | None:
         return None
     grams = dict.fromkeys(q[i : i + MIN_CHARS] for i in range(len(q) - MIN_CHARS + 1))
     return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
+
+
+_FTS = table("turns_fts", column("rowid"), column("turns_fts"))
+_SEARCH = table("turn_search", column("id"), column("session_id"), column("turn"))
+
+
+def candidates(conn: Connection, q: str | None) -> Select[Any] | None:
+    """SQLite: the (session_id, turn) of the turns that may contain ``q`` when there are at most
+    `CANDIDATE_CAP` of them; None (filter by scanning) for other databases, short queries and common words."""
+    match = fts_query(q) if q and conn.dialect.name == "sqlite" else None
+    if match is None:
+        return None
+    ids = select(_FTS.c.rowid).where(_FTS.c.turns_fts.match(match))
+    found = conn.execute(select(func.count()).select_from(ids.limit(CANDIDATE_CAP + 1).subquery())).scalar_one()
+    if found > CANDIDATE_CAP:
+        return None
+    return select(_SEARCH.c.session_id, _SEARCH.c.turn).where(_SEARCH.c.id.in_(ids))

@@ -18,14 +18,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Engine,
+    Select,
     Text,
     and_,
     exists,
     false,
-    literal,
+    literal_column,
     or_,
     select,
     true,
@@ -69,29 +69,6 @@ def _answer_text_postgresql(element: AnswerText, compiler: Any, **kw: Any) -> st
     return f"substr({column}, 1, strpos({column}, '{_ANSWER_END}'))"
 
 
-class TrigramCandidates(FunctionElement[bool]):
-    """SQLite: the turn is among the FTS5 trigram index's candidates for the query (a superset of the
-    substring matches, see `assistant.oversight.search_index`). Elsewhere always true: PostgreSQL's trigram
-    indexes serve the ILIKE directly."""
-
-    type = Boolean()
-    inherit_cache = True
-
-
-@compiles(TrigramCandidates)
-def _trigram_default(element: TrigramCandidates, compiler: Any, **kw: Any) -> str:
-    return "1 = 1"
-
-
-@compiles(TrigramCandidates, "sqlite")
-def _trigram_sqlite(element: TrigramCandidates, compiler: Any, **kw: Any) -> str:
-    match = compiler.process(list(element.clauses)[0], **kw)
-    return (
-        "(turns.session_id, turns.idx) IN (SELECT s.session_id, s.turn FROM turn_search s "
-        f"WHERE s.id IN (SELECT rowid FROM turns_fts WHERE turns_fts MATCH {match}))"
-    )
-
-
 class BadCursor(ValueError):
     """A cursor this server did not issue (or one mangled on the way)."""
 
@@ -130,9 +107,6 @@ def conditions(f: TurnFilter) -> list[ColumnElement[bool]]:
         where.append(_feedback_condition(f.feedback))
     if f.q:
         pattern = _like(f.q)
-        match = search_index.fts_query(f.q)
-        if match is not None:
-            where.append(TrigramCandidates(literal(match)))
         where.append(
             or_(_T.message.ilike(pattern, escape="\\"), AnswerText(_T.response_json).ilike(pattern, escape="\\"))
         )
@@ -162,7 +136,13 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _query(f: TurnFilter):
+def _query(f: TurnFilter, narrowed: Select[Any] | None = None):
+    """``narrowed``: the (session_id, turn) pairs the trigram index allows (`search_index.candidates`), few
+    enough to fetch and sort; ``+created_at`` then keeps SQLite from walking the whole created_at index."""
+    order = literal_column("+turns.created_at") if narrowed is not None else _T.created_at
+    where = conditions(f)
+    if narrowed is not None:
+        where.append(tuple_(_T.session_id, _T.idx).in_(narrowed))
     joined = turns_table.outerjoin(feedback_table, and_(_F.session_id == _T.session_id, _F.turn == _T.idx))
     return (
         select(
@@ -183,8 +163,8 @@ def _query(f: TurnFilter):
             _F.comment,
         )
         .select_from(joined)
-        .where(*conditions(f))
-        .order_by(_T.created_at.desc(), _T.session_id.desc(), _T.idx.desc())
+        .where(*where)
+        .order_by(order.desc(), _T.session_id.desc(), _T.idx.desc())
     )
 
 
@@ -249,11 +229,11 @@ def page(
     cursor: str | None = None,
 ) -> Page:
     limit = max(1, min(limit, MAX_PAGE))
-    query = _query(f).limit(limit + 1)
-    if cursor:
-        at, sid, idx = decode_cursor(cursor)
-        query = query.where(tuple_(_T.created_at, _T.session_id, _T.idx) < tuple_(at, sid, idx))
+    after = decode_cursor(cursor) if cursor else None
     with engine.connect() as conn:
+        query = _query(f, search_index.candidates(conn, f.q)).limit(limit + 1)
+        if after is not None:
+            query = query.where(tuple_(_T.created_at, _T.session_id, _T.idx) < tuple_(*after))
         rows = conn.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -268,6 +248,7 @@ def stream_rows(engine: Engine, f: TurnFilter, *, batch: int = EXPORT_BATCH) -> 
     """Every matching turn, newest first, ``batch`` rows at a time from a server-side cursor: memory holds
     one batch, whatever the table's size. The connection stays open until the iterator is exhausted or closed."""
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=batch).execute(_query(f))
+        query = _query(f, search_index.candidates(conn, f.q))
+        result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
         for partition in result.partitions(batch):
             yield partition
