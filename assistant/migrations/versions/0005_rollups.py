@@ -30,7 +30,7 @@ OLD_TURN_INDEXES = {
     "ix_turns_day_session_id": ["day", "session_id"],
     "ix_turns_day_primary_clause": ["day", "primary_clause"],
 }
-COUNTS = {
+COUNTS: dict[str, list[sa.Column]] = {
     "stats_daily": [
         sa.Column("answer_type", sa.String(16), primary_key=True),
         sa.Column("mode", sa.String(8), primary_key=True),
@@ -55,14 +55,14 @@ def upgrade() -> None:
             sa.Column("n", sa.Integer(), nullable=False),
             sa.PrimaryKeyConstraint("day", *(c.name for c in key), name=f"pk_{name}"),
         )
-    for name, key in ACTIVE_DAYS.items():
+    for name, key_name in ACTIVE_DAYS.items():
         op.create_table(
             name,
-            sa.Column(key, sa.String(128), nullable=False),
+            sa.Column(key_name, sa.String(128), nullable=False),
             sa.Column("day", sa.Date(), nullable=False),
             sa.Column("n", sa.Integer(), nullable=False),
             sa.Column("prev_day", sa.Date(), nullable=True),
-            sa.PrimaryKeyConstraint(key, "day", name=f"pk_{name}"),
+            sa.PrimaryKeyConstraint(key_name, "day", name=f"pk_{name}"),
         )
         op.create_index(f"ix_{name}_day_prev_day", name, ["day", "prev_day"])
     rollups.backfill(conn)
