@@ -45,7 +45,7 @@ MAX_PAGE = 200
 EXPORT_BATCH = 1000
 
 _T, _F, _C = turns_table.c, feedback_table.c, turn_citations_table.c
-_ANSWER_END = '","answer_type":"'
+_ANSWER_END = search_index.ANSWER_END  # one marker for the filter and the index built on its expression
 
 
 class AnswerText(FunctionElement[str]):
