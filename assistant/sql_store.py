@@ -288,8 +288,6 @@ class SqlStore:
         raise AssertionError("unreachable")
 
     def add_reply(self, session_id: str, turn: int, response: ChatResponse, flag: str | None = None) -> None:
-        """Store the reply and its derived columns. The statistics' rollups and the search index follow in the
-        same transaction through the 0005 triggers (a reply written again replaces its old contribution)."""
         check_flag(flag)
         payload = response.model_dump_json()
         with self._write() as conn:
