@@ -66,12 +66,10 @@ turns_table = Table(
     Column("fallback", Boolean, nullable=True),
     Column("latency_ms", Integer, nullable=True),
     Column("primary_clause", String(MAX_CLAUSE_ID_CHARS), nullable=True),
-    # Statistics read these indexes alone (covering), never the wide rows; the list walks created_at.
-    Index("ix_turns_day_stats", "day", "answer_type", "mode", "unspecified", "fallback", "latency_ms"),
-    Index("ix_turns_day_user_id", "day", "user_id"),
-    Index("ix_turns_day_session_id", "day", "session_id"),
-    Index("ix_turns_day_primary_clause", "day", "primary_clause"),
+    # The list walks created_at; statistics read the per-day rollups below, and this index only for the exact
+    # latencies inside the one 32 ms bucket a percentile falls in (assistant/oversight/stats.py).
     Index("ix_turns_created_at", "created_at", "session_id", "idx"),
+    Index("ix_turns_latency_ms", "latency_ms", "day"),
 )
 
 # One row per clause a reply cites, for "top cited clauses" and the clause filter.
@@ -101,4 +99,57 @@ feedback_table = Table(
     ForeignKeyConstraint(["session_id", "turn"], ["turns.session_id", "turns.idx"], ondelete="CASCADE"),
     CheckConstraint("rating IN ('up', 'down')", name="rating"),
     Index("uq_feedback_session_id_turn", "session_id", "turn", unique=True),
+)
+
+
+# --- per-day rollups (migration 0005_rollups) -------------------------------------------------------------
+# Kept equal to an aggregation over turns / feedback / turn_citations by triggers the migration installs
+# (assistant/oversight/rollups.py), in the writing transaction, whoever writes. Statistics over a year read
+# a few thousand of these rows instead of a million turns. Nullable facts are stored as '' / false so they
+# can be part of the key (NULLs never conflict in a unique index).
+
+
+def _counts(name: str, *key: Column) -> Table:
+    return Table(name, metadata, Column("day", Date, primary_key=True), *key, Column("n", Integer, nullable=False))
+
+
+stats_daily_table = _counts(
+    "stats_daily",
+    Column("answer_type", String(16), primary_key=True),  # '' = not answered yet
+    Column("mode", String(8), primary_key=True),
+    Column("unspecified", Boolean, primary_key=True),
+    Column("fallback", Boolean, primary_key=True),
+)
+LATENCY_BUCKET_MS = 32
+stats_latency_table = _counts("stats_latency", Column("bucket", Integer, primary_key=True))  # latency_ms // 32
+stats_topics_table = _counts("stats_topics", Column("clause_id", String(MAX_CLAUSE_ID_CHARS), primary_key=True))
+stats_clauses_table = _counts("stats_clauses", Column("clause_id", String(MAX_CLAUSE_ID_CHARS), primary_key=True))
+stats_votes_table = _counts("stats_votes", Column("rating", String(8), primary_key=True))
+
+
+def _active_days(name: str, key: str) -> Table:
+    """One row per (key, day) with turns that day; ``prev_day`` is the key's previous such day. The keys active
+    in [since, until] are then the rows of those days whose prev_day is before ``since``: an exact distinct
+    count that is one index range scan, with no DISTINCT over a year of ids."""
+    return Table(
+        name,
+        metadata,
+        Column(key, String(MAX_ID_CHARS), primary_key=True),
+        Column("day", Date, primary_key=True),
+        Column("n", Integer, nullable=False),
+        Column("prev_day", Date, nullable=True),
+        Index(f"ix_{name}_day_prev_day", "day", "prev_day"),
+    )
+
+
+session_days_table = _active_days("session_days", "session_id")
+user_days_table = _active_days("user_days", "user_id")
+ROLLUP_TABLES = (
+    stats_daily_table,
+    stats_latency_table,
+    stats_topics_table,
+    stats_clauses_table,
+    stats_votes_table,
+    session_days_table,
+    user_days_table,
 )

@@ -1,5 +1,6 @@
 """Retention: old turns are deleted, with their feedback and citations and any session left empty, in one
-transaction, so a failed purge leaves nothing half-deleted.
+transaction, so a failed purge leaves nothing half-deleted. The statistics' rollups and the search index lose
+the purged turns' contributions in that same transaction, through the 0005 triggers on each deleted row.
 
 "Before DATE" means created before 00:00 of that local (UTC+8) day. PA_RETENTION_DAYS=N keeps the last N
 days: the API purges at start-up and every 24 hours (`RetentionThread`), and

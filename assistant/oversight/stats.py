@@ -1,10 +1,10 @@
-"""Operator statistics, each figure one SQL aggregation over the derived columns and their covering indexes.
+"""Operator statistics, read from the per-day rollups the database keeps (`assistant.oversight.rollups`).
 
-Nothing here reads a row's ``response_json``: per day, the answer-type / mode / 文件没有规定 / fallback mix comes
-from one GROUP BY over ``ix_turns_day_stats``; distinct sessions and users per day from DISTINCT over their
-(day, id) indexes; votes from the feedback rows joined to their turns; top clauses and topics from GROUP BY
-over ``turn_citations`` and ``turns.primary_clause``. Latency percentiles are exact: the database returns
-a histogram (latency value → count), and the percentile is read off its running sum.
+A window of up to a year is then a few thousand rollup rows, whatever the number of turns: the answer-type /
+mode / 文件没有规定 / fallback mix, votes, cited clauses and topics are sums of per-day counts; distinct sessions
+and users are counts of (key, day) rows whose previous active day lies before the window (exact, no DISTINCT).
+Latency percentiles are exact: the rollup holds 32 ms buckets per day, which locate the bucket the rank falls
+in, and only that bucket's turns are read for the exact value (through the (latency_ms, day) index).
 """
 
 from __future__ import annotations
@@ -16,15 +16,25 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, Table, case, func, or_, select
 
 from assistant.oversight.derive import LOCAL_TZ
 from assistant.oversight.turns import ANSWER_TYPES
-from assistant.tables import feedback_table, turn_citations_table, turns_table
+from assistant.tables import (
+    LATENCY_BUCKET_MS,
+    session_days_table,
+    stats_clauses_table,
+    stats_daily_table,
+    stats_latency_table,
+    stats_topics_table,
+    stats_votes_table,
+    turns_table,
+    user_days_table,
+)
 
 DEFAULT_DAYS = 30
 TOP = 10
-_T, _F, _C = turns_table.c, feedback_table.c, turn_citations_table.c
+_T, _D, _L, _V = turns_table.c, stats_daily_table.c, stats_latency_table.c, stats_votes_table.c
 
 
 @dataclass(frozen=True)
@@ -50,81 +60,107 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def percentile(histogram: list[tuple[int, int]], q: float) -> int | None:
-    """Nearest-rank percentile of a sorted (value, count) histogram."""
-    total = sum(n for _, n in histogram)
+def _rank(total: int, q: float) -> int:
+    return max(1, math.ceil(round(q * total, 9)))  # round first: 0.95 * 20 must be 19, not 19.000000000000004
+
+
+def _top(table: Table, window: Window, top: int) -> Any:
+    c = table.c
+    total = func.sum(c.n)
+    return (
+        select(c.clause_id, total)
+        .where(c.day.between(window.since, window.until))
+        .group_by(c.clause_id)
+        .order_by(total.desc(), c.clause_id)
+        .limit(top)
+    )
+
+
+def _active(table: Table, window: Window) -> Any:
+    """Per day: keys active that day, and those of them active for the first time in the window."""
+    c = table.c
+    first = or_(c.prev_day.is_(None), c.prev_day < window.since)
+    return (
+        select(c.day, func.count(), func.sum(case((first, 1), else_=0)))
+        .where(c.day.between(window.since, window.until))
+        .group_by(c.day)
+    )
+
+
+def _latency(conn: Connection, window: Window) -> tuple[int, int | None, int | None]:
+    """Count, exact p50 and p95: the bucket histogram finds each rank's bucket, that bucket's turns the value."""
+    buckets_q = (
+        select(_L.bucket, func.sum(_L.n))
+        .where(_L.day.between(window.since, window.until))
+        .group_by(_L.bucket)
+        .order_by(_L.bucket)
+    )
+    buckets = [(int(b), int(n)) for b, n in conn.execute(buckets_q)]
+    total = sum(n for _, n in buckets)
+    return (
+        total,
+        _exact_percentile(conn, window, buckets, total, 0.50),
+        _exact_percentile(conn, window, buckets, total, 0.95),
+    )
+
+
+def _exact_percentile(
+    conn: Connection, window: Window, buckets: list[tuple[int, int]], total: int, q: float
+) -> int | None:
     if total == 0:
         return None
-    rank = max(1, math.ceil(round(q * total, 9)))  # round first: 0.95 * 20 must be 19, not 19.000000000000004
-    running = 0
-    for value, n in histogram:
-        running += n
-        if running >= rank:
-            return value
-    return histogram[-1][0]
+    rank = _rank(total, q)
+    below = 0
+    for bucket, n in buckets:
+        if below + n >= rank:
+            low = bucket * LATENCY_BUCKET_MS
+            exact_q = (
+                select(_T.latency_ms, func.count())
+                .where(
+                    _T.latency_ms.between(low, low + LATENCY_BUCKET_MS - 1), _T.day.between(window.since, window.until)
+                )
+                .group_by(_T.latency_ms)
+                .order_by(_T.latency_ms)
+            )
+            histogram = [(int(v), int(c)) for v, c in conn.execute(exact_q)]
+            running = below
+            for value, count in histogram:
+                running += count
+                if running >= rank:
+                    return value
+            return histogram[-1][0] if histogram else low
+        below += n
+    return None
 
 
 def compute(
     engine: Engine, window: Window, *, titles: Mapping[str, str] | None = None, top: int = TOP
 ) -> dict[str, Any]:
     titles = titles or {}
-    in_window = _T.day.between(window.since, window.until)
-    mix_q = (
-        select(_T.day, _T.answer_type, _T.mode, _T.unspecified, _T.fallback, func.count())
-        .where(in_window)
-        .group_by(_T.day, _T.answer_type, _T.mode, _T.unspecified, _T.fallback)
+    mix_q = select(_D.day, _D.answer_type, _D.mode, _D.unspecified, _D.fallback, _D.n).where(
+        _D.day.between(window.since, window.until)
     )
-    distinct_sessions = select(_T.day, _T.session_id).where(in_window).distinct().subquery()
-    distinct_users = select(_T.day, _T.user_id).where(in_window, _T.user_id.is_not(None)).distinct().subquery()
-    sessions_q = select(distinct_sessions.c.day, func.count()).group_by(distinct_sessions.c.day)
-    users_q = select(distinct_users.c.day, func.count()).group_by(distinct_users.c.day)
-    total_sessions_q = select(func.count(func.distinct(_T.session_id))).where(in_window)
-    total_users_q = select(func.count(func.distinct(_T.user_id))).where(in_window)
-    # Votes are few (a few % of turns): walk them and look up each one's day, rather than let the planner
-    # walk every turn of the window probing for a vote (SQLite picks that order for a plain join).
-    vote_day = select(_T.day).where(_T.session_id == _F.session_id, _T.idx == _F.turn).scalar_subquery().label("day")
-    votes_sub = select(vote_day, _F.rating).subquery()
-    votes_q = (
-        select(votes_sub.c.day, votes_sub.c.rating, func.count())
-        .where(votes_sub.c.day.between(window.since, window.until))
-        .group_by(votes_sub.c.day, votes_sub.c.rating)
-    )
-    latency_q = (
-        select(_T.latency_ms, func.count())
-        .where(in_window, _T.latency_ms.is_not(None))
-        .group_by(_T.latency_ms)
-        .order_by(_T.latency_ms)
-    )
-    clauses_q = (
-        select(_C.clause_id, func.count().label("n"))
-        .where(_C.day.between(window.since, window.until))
-        .group_by(_C.clause_id)
-        .order_by(func.count().desc(), _C.clause_id)
-        .limit(top)
-    )
-    topics_q = (
-        select(_T.primary_clause, func.count().label("n"))
-        .where(in_window, _T.primary_clause.is_not(None))
-        .group_by(_T.primary_clause)
-        .order_by(func.count().desc(), _T.primary_clause)
-        .limit(top)
-    )
+    votes_q = select(_V.day, _V.rating, _V.n).where(_V.day.between(window.since, window.until))
     with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":  # one snapshot: buckets and the bucket's turns must agree
+            conn.execution_options(isolation_level="REPEATABLE READ")
         mix = conn.execute(mix_q).all()
-        sessions = {_day(d): n for d, n in conn.execute(sessions_q)}
-        users = {_day(d): n for d, n in conn.execute(users_q)}
-        total_sessions = conn.execute(total_sessions_q).scalar_one()
-        total_users = conn.execute(total_users_q).scalar_one()
+        session_rows = conn.execute(_active(session_days_table, window)).all()
+        user_rows = conn.execute(_active(user_days_table, window)).all()
         votes = conn.execute(votes_q).all()
-        latency = [(int(v), int(n)) for v, n in conn.execute(latency_q)]
-        clauses = conn.execute(clauses_q).all()
-        topics = conn.execute(topics_q).all()
+        latency_count, p50, p95 = _latency(conn, window)
+        clauses = conn.execute(_top(stats_clauses_table, window, top)).all()
+        topics = conn.execute(_top(stats_topics_table, window, top)).all()
+    sessions = {_day(d): n for d, n, _ in session_rows}
+    users = {_day(d): n for d, n, _ in user_rows}
+    total_sessions = sum(int(first) for _, _, first in session_rows)
+    total_users = sum(int(first) for _, _, first in user_rows)
 
     per_day: dict[date, Counter[str]] = defaultdict(Counter)
     for day, answer_type, mode, unspecified, fallback, n in mix:
         c = per_day[_day(day)]
         c["turns"] += n
-        if answer_type is None:
+        if not answer_type:  # '' in the rollup: no reply yet
             c["unanswered"] += n
             continue
         c[answer_type] += n
@@ -161,11 +197,7 @@ def compute(
         "unspecified": {"count": total["unspecified"], "share": _share(total["unspecified"], answered)},
         "modes": {"grounded": total["grounded"], "llm": total["llm"]},
         "llm_fallbacks": total["fallback"],
-        "latency_ms": {
-            "count": sum(n for _, n in latency),
-            "p50": percentile(latency, 0.50),
-            "p95": percentile(latency, 0.95),
-        },
+        "latency_ms": {"count": latency_count, "p50": p50, "p95": p95},
         "top_clauses": [{"clause_id": c, "title": titles.get(c), "count": n} for c, n in clauses],
         "top_topics": [{"clause_id": c, "title": titles.get(c), "count": n} for c, n in topics],
         "days": days,

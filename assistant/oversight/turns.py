@@ -17,11 +17,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Engine, Text, and_, exists, false, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    Text,
+    and_,
+    exists,
+    false,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from assistant.oversight import search_index
 from assistant.oversight.derive import REFUSED_ANSWER_TYPES, as_utc, day_start_utc
 from assistant.tables import feedback_table, turn_citations_table, turns_table
 
@@ -31,7 +45,7 @@ MAX_PAGE = 200
 EXPORT_BATCH = 1000
 
 _T, _F, _C = turns_table.c, feedback_table.c, turn_citations_table.c
-_ANSWER_END = '","answer_type":"'
+_ANSWER_END = search_index.ANSWER_END  # one marker for the filter and the index built on its expression
 
 
 class AnswerText(FunctionElement[str]):
@@ -122,7 +136,13 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _query(f: TurnFilter):
+def _query(f: TurnFilter, narrowed: Select[Any] | None = None):
+    """``narrowed``: the (session_id, turn) pairs the trigram index allows (`search_index.candidates`), few
+    enough to fetch and sort; ``+created_at`` then keeps SQLite from walking the whole created_at index."""
+    order = literal_column("+turns.created_at") if narrowed is not None else _T.created_at
+    where = conditions(f)
+    if narrowed is not None:
+        where.append(tuple_(_T.session_id, _T.idx).in_(narrowed))
     joined = turns_table.outerjoin(feedback_table, and_(_F.session_id == _T.session_id, _F.turn == _T.idx))
     return (
         select(
@@ -143,8 +163,8 @@ def _query(f: TurnFilter):
             _F.comment,
         )
         .select_from(joined)
-        .where(*conditions(f))
-        .order_by(_T.created_at.desc(), _T.session_id.desc(), _T.idx.desc())
+        .where(*where)
+        .order_by(order.desc(), _T.session_id.desc(), _T.idx.desc())
     )
 
 
@@ -209,11 +229,11 @@ def page(
     cursor: str | None = None,
 ) -> Page:
     limit = max(1, min(limit, MAX_PAGE))
-    query = _query(f).limit(limit + 1)
-    if cursor:
-        at, sid, idx = decode_cursor(cursor)
-        query = query.where(tuple_(_T.created_at, _T.session_id, _T.idx) < tuple_(at, sid, idx))
+    after = decode_cursor(cursor) if cursor else None
     with engine.connect() as conn:
+        query = _query(f, search_index.candidates(conn, f.q)).limit(limit + 1)
+        if after is not None:
+            query = query.where(tuple_(_T.created_at, _T.session_id, _T.idx) < tuple_(*after))
         rows = conn.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -228,6 +248,7 @@ def stream_rows(engine: Engine, f: TurnFilter, *, batch: int = EXPORT_BATCH) -> 
     """Every matching turn, newest first, ``batch`` rows at a time from a server-side cursor: memory holds
     one batch, whatever the table's size. The connection stays open until the iterator is exhausted or closed."""
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=batch).execute(_query(f))
+        query = _query(f, search_index.candidates(conn, f.q))
+        result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
         for partition in result.partitions(batch):
             yield partition
