@@ -267,3 +267,26 @@ def test_a_turn_content_security_refused_counts_as_refused_and_ordinary_turns_do
         assert sessions(False) == {"plain": None, "review": "review"}  # operators see what to review
     finally:
         store.close()
+
+
+def test_a_reply_weeks_after_its_question_is_stored_with_the_latency_capped(db_url):
+    """turns.latency_ms is 32 bits on PostgreSQL (24.8 days in ms): a late reply must not fail the write."""
+    from assistant.oversight.derive import MAX_LATENCY_MS
+    from assistant.schemas import ChatResponse
+
+    store = SqlStore(db_url)
+    try:
+        turn = store.add_user_turn("late", "u", "问题")
+        with store.engine.begin() as conn:
+            conn.execute(
+                turns_table.update()
+                .where(turns_table.c.session_id == "late")
+                .values(created_at=datetime.now(timezone.utc) - timedelta(days=30))
+            )
+        store.add_reply("late", turn, ChatResponse(answer="答", answer_type="policy_answer", session_id="late"))
+        with store.engine.connect() as conn:
+            latency = conn.execute(select(turns_table.c.latency_ms).where(turns_table.c.session_id == "late")).scalar()
+        assert latency == MAX_LATENCY_MS
+        assert [t.response.answer for t in store.turns("late", "u") if t.response] == ["答"]
+    finally:
+        store.close()

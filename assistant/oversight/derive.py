@@ -24,6 +24,9 @@ FALLBACK_NOTICE = "大模型回答未通过核验或不可用，本回答由离�
 #: Answer types an operator reviews as refusals. Extend here (and in `refused_condition`) when the store
 #: learns other refusal signals, e.g. a moderation flag.
 REFUSED_ANSWER_TYPES = ("out_of_scope",)
+#: turns.latency_ms is an INTEGER (32 bits on PostgreSQL): a reply written weeks after its question (a
+#: re-answered old turn, a backfill) is recorded as this cap rather than failing the write.
+MAX_LATENCY_MS = 2**31 - 1
 
 
 def as_utc(value: datetime) -> datetime:
@@ -57,7 +60,8 @@ def reply_columns(response: ChatResponse, created_at: datetime | None, answered_
     """The ``turns`` columns derived from a reply. ``primary_clause`` (the first citation) is the turn's topic."""
     latency = None
     if created_at is not None:
-        latency = max(0, round((as_utc(answered_at) - as_utc(created_at)).total_seconds() * 1000))
+        elapsed_ms = round((as_utc(answered_at) - as_utc(created_at)).total_seconds() * 1000)
+        latency = min(max(0, elapsed_ms), MAX_LATENCY_MS)
     cited = cited_clause_ids(response)
     return {
         "answer_type": response.answer_type,
