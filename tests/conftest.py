@@ -45,8 +45,7 @@ class LlamaServer(NamedTuple):
 def _require(module: str, install: str) -> None:
     if importlib.util.find_spec(module) is None:
         pytest.fail(
-            f"python package {module!r} is missing from {sys.executable}; "
-            f"install it: {install}",
+            f"python package {module!r} is missing from {sys.executable}; install it: {install}",
             pytrace=False,
         )
 
@@ -88,3 +87,28 @@ def postgres_url(tmp_path_factory) -> Iterator[str]:
         yield url
     finally:
         stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path) -> Iterator[str]:
+    """A fresh, empty database per test: a SQLite file, or a new database on the test PostgreSQL server
+    (dropped afterwards). Tests that take it run once on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = request.getfixturevalue("postgres_url")
+    name = f"pa_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -7,15 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from types import SimpleNamespace
 
 import pytest
 from admin_seed import DAY1, DAY2, DAY3, SPECS, local, seed
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from assistant.api import create_app
 from assistant.evaluation import load_dataset
@@ -377,28 +374,14 @@ def test_an_unanswered_turn_cannot_become_an_item(client, store):
 # --- statistics (SQLite and PostgreSQL) -------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_store(request, tmp_path):
-    if request.param == "sqlite":
-        s = SqlStore(f"sqlite:///{tmp_path / 'stats.db'}")
-        seed(s)
-        yield s
-        s.close()
-        return
-    admin_url = request.getfixturevalue("postgres_url")
-    name = f"pa_admin_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    s = SqlStore(make_url(admin_url).set(database=name))
+@pytest.fixture
+def any_store(db_url):
+    s = SqlStore(db_url)
     try:
         seed(s)
         yield s
     finally:
         s.close()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_stats_are_exact(any_store, tmp_path):

@@ -6,13 +6,11 @@ returns exactly the case-insensitive substring matches, whichever way the index 
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from admin_seed import SPECS, backdate, local, response_for
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from assistant.oversight import rollups, search_index, stats
 from assistant.oversight.retention import purge_before
@@ -25,26 +23,11 @@ START = date(2025, 3, 1)
 _T = turns_table.c
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        s = SqlStore(f"sqlite:///{tmp_path / 'r.db'}")
-        yield s
-        s.close()
-        return
-    admin_url = request.getfixturevalue("postgres_url")
-    name = f"pa_roll_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    s = SqlStore(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield s
-    finally:
-        s.close()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+@pytest.fixture
+def store(db_url):
+    s = SqlStore(db_url)
+    yield s
+    s.close()
 
 
 def snapshot(store: SqlStore) -> dict[str, list[tuple]]:

@@ -4,13 +4,11 @@ derived columns written with each reply. SQLite and a real PostgreSQL."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from admin_seed import DAY1, DAY2, DAY3, SPECS, backdate, local, response_for, seed
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
 
 from assistant import cli
 from assistant.chain import FALLBACK_NOTICE
@@ -19,24 +17,6 @@ from assistant.oversight.retention import RetentionThread, parse_day, purge_befo
 from assistant.settings import get_settings
 from assistant.sql_store import MIGRATIONS_DIR, SqlStore, normalize_database_url
 from assistant.tables import feedback_table, sessions_table, turn_citations_table, turns_table
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    admin_url = request.getfixturevalue("postgres_url")
-    name = f"pa_adm_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def counts(store: SqlStore) -> dict[str, int]:
@@ -254,8 +234,12 @@ def test_a_turn_content_security_refused_counts_as_refused_and_ordinary_turns_do
 
     store = SqlStore(f"sqlite:///{tmp_path / 'flags.db'}")
     try:
-        for sid, answer_type, flag in [("plain", "policy_answer", None), ("oos", "out_of_scope", None),
-                                       ("risky", "policy_answer", "risky"), ("review", "policy_answer", "review")]:
+        for sid, answer_type, flag in [
+            ("plain", "policy_answer", None),
+            ("oos", "out_of_scope", None),
+            ("risky", "policy_answer", "risky"),
+            ("review", "policy_answer", "review"),
+        ]:
             turn = store.add_user_turn(sid, "u", "问题")
             store.add_reply(sid, turn, ChatResponse(answer="答", answer_type=answer_type, session_id=sid), flag=flag)
 

@@ -8,13 +8,11 @@ import subprocess
 import sys
 import textwrap
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 from assistant.schemas import ChatResponse, Citation
 from assistant.settings import Settings
@@ -34,25 +32,6 @@ def _reply(session_id: str, text_: str = "答复。") -> ChatResponse:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request, tmp_path):
-    """A fresh, empty database per test: a SQLite file, or a new database on the test PostgreSQL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    admin_url = request.getfixturevalue("postgres_url")
-    name = f"pa_store_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture
 def store(db_url):
     s = SqlStore(db_url)
@@ -66,12 +45,36 @@ def store(db_url):
 def test_migration_creates_schema_at_head(store):
     insp = inspect(store.engine)
     assert {
-        "sessions", "turns", "feedback", "wechat_users", "turn_citations", "alembic_version",
-        "stats_daily", "stats_latency", "stats_topics", "stats_clauses", "stats_votes", "session_days", "user_days",
+        "sessions",
+        "turns",
+        "feedback",
+        "wechat_users",
+        "turn_citations",
+        "alembic_version",
+        "stats_daily",
+        "stats_latency",
+        "stats_topics",
+        "stats_clauses",
+        "stats_votes",
+        "session_days",
+        "user_days",
     } <= set(insp.get_table_names())
     assert [c["name"] for c in insp.get_columns("turns")] == [
-        "session_id", "idx", "message", "response_json", "created_at", "answered_at", "flag",
-        "user_id", "day", "answer_type", "mode", "unspecified", "fallback", "latency_ms", "primary_clause",
+        "session_id",
+        "idx",
+        "message",
+        "response_json",
+        "created_at",
+        "answered_at",
+        "flag",
+        "user_id",
+        "day",
+        "answer_type",
+        "mode",
+        "unspecified",
+        "fallback",
+        "latency_ms",
+        "primary_clause",
     ]
     assert insp.get_pk_constraint("turns")["constrained_columns"] == ["session_id", "idx"]
     with store.engine.connect() as conn:
@@ -102,7 +105,8 @@ def test_migration_matches_the_table_definitions(store):
     search = [
         d
         for d in diff
-        if (d[0] == "remove_table" and d[1].name in SQLITE_TABLES) or (d[0] == "remove_index" and d[1].name in PG_INDEXES)
+        if (d[0] == "remove_table" and d[1].name in SQLITE_TABLES)
+        or (d[0] == "remove_index" and d[1].name in PG_INDEXES)
     ]
     assert len(search) == (len(SQLITE_TABLES) if store.dialect == "sqlite" else len(PG_INDEXES))
     assert [d for d in diff if d not in search] == []
@@ -181,7 +185,9 @@ def test_feedback_is_stored_and_a_second_vote_replaces_the_first(store):
     store.add_user_turn("s", "u", "第二问")
     store.add_feedback("s", "u", 0, "down", "没说申报材料")
     rows = store.feedback_for("s")
-    assert [(r["turn"], r["rating"], r["comment"], r["updated_at"]) for r in rows] == [(0, "down", "没说申报材料", None)]
+    assert [(r["turn"], r["rating"], r["comment"], r["updated_at"]) for r in rows] == [
+        (0, "down", "没说申报材料", None)
+    ]
     store.add_feedback("s", "u", 0, "up", None)
     store.add_feedback("s", "u", 1, "up", "好")
     rows = store.feedback_for("s")
@@ -260,8 +266,9 @@ def test_parallel_turns_from_separate_processes(db_url, tmp_path):
         """
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", script, db_url, f"p{i}"], cwd=REPO,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", script, db_url, f"p{i}"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         for i in range(3)
     ]
     for p in procs:
@@ -301,7 +308,7 @@ def test_committed_turn_is_visible_to_a_plain_sqlite_reader(tmp_path):
     s.add_user_turn("s", "u", "问题")
     s.add_reply("s", 0, _reply("s"))
     with sqlite3.connect(path) as raw:
-        (message, response_json), = raw.execute("SELECT message, response_json FROM turns").fetchall()
+        ((message, response_json),) = raw.execute("SELECT message, response_json FROM turns").fetchall()
     assert message == "问题"
     assert ChatResponse.model_validate_json(response_json) == _reply("s")
     s.close()
@@ -359,11 +366,20 @@ def test_upgrade_from_0001_keeps_the_latest_of_duplicate_votes(db_url):
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO sessions (id, user_id, created_at) VALUES ('s', 'u', CURRENT_TIMESTAMP)"))
-        conn.execute(text("INSERT INTO turns (session_id, idx, message, created_at) "
-                          "VALUES ('s', 0, 'q0', CURRENT_TIMESTAMP), ('s', 1, 'q1', CURRENT_TIMESTAMP)"))
+        conn.execute(
+            text(
+                "INSERT INTO turns (session_id, idx, message, created_at) "
+                "VALUES ('s', 0, 'q0', CURRENT_TIMESTAMP), ('s', 1, 'q1', CURRENT_TIMESTAMP)"
+            )
+        )
         for turn, rating in [(0, "up"), (0, "down"), (1, "down"), (0, "up"), (1, "up")]:
-            conn.execute(text("INSERT INTO feedback (session_id, turn, rating, created_at) "
-                              "VALUES ('s', :t, :r, CURRENT_TIMESTAMP)"), {"t": turn, "r": rating})
+            conn.execute(
+                text(
+                    "INSERT INTO feedback (session_id, turn, rating, created_at) "
+                    "VALUES ('s', :t, :r, CURRENT_TIMESTAMP)"
+                ),
+                {"t": turn, "r": rating},
+            )
     engine.dispose()
     store = SqlStore(db_url)  # migrates to head
     assert [(r["turn"], r["rating"]) for r in store.feedback_for("s")] == [(0, "up"), (1, "up")]
