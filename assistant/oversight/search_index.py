@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Select, column, func, select, table
 
 #: Above this many candidates the rows are dense enough that walking newest-first finds a page sooner than
 #: fetching and sorting every candidate (a common word); at 1M turns the walk is then a few ms.
-CANDIDATE_CAP = 10_000
+CANDIDATE_CAP = 10_000  # policy-literal: ok (a row count, not money)
 ANSWER_END = '","answer_type":"'
 MIN_CHARS = 3  # a trigram index knows nothing shorter
 _SQLITE_ANSWER = "substr({r}.response_json, 1, instr({r}.response_json, '" + ANSWER_END + "'))"
