@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from admin_seed import DAY1, DAY2, DAY3, SPECS, local, seed
+from api_clients import settings_for as api_settings
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
@@ -28,19 +29,15 @@ ALL = {"since": DAY1.isoformat(), "until": DAY3.isoformat()}
 
 
 def settings_for(data_dir, **overrides) -> Settings:
+    """The API test settings with an owner key, an admin key and a salt."""
     base = dict(
-        data_dir=data_dir,
         api_keys=OWNER_KEY,
         admin_keys=ADMIN_KEY,
         user_id_salt=SALT,
-        cors_origins="",
-        rate_limit_per_minute=100_000,
-        rate_limit_burst=100_000,
-        llm_base_url=None,
         auth_failure_burst=1000,
         auth_failures_per_minute=1000,
     )
-    return Settings(**{**base, **overrides})
+    return api_settings(data_dir, **{**base, **overrides})
 
 
 class StubAssistant:

@@ -13,7 +13,7 @@ import uuid
 from urllib.parse import quote
 
 import pytest
-from api_clients import open_clients
+from api_clients import QUESTION, assert_error, open_clients, settings_for
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
@@ -22,28 +22,11 @@ from assistant.api import configure_app, create_app, get_assistant, router
 from assistant.assistant import PolicyAssistant
 from assistant.calculator import CalculationResult, calculate, parse_profile
 from assistant.schemas import ChatResponse
-from assistant.settings import Settings
 from assistant.sql_store import SqlStore
-
-QUESTION = "自建电商平台有什么补贴？"
-
 
 # --- fixtures ------------------------------------------------------------------------------------
 
 
-def settings_for(data_dir, **overrides) -> Settings:
-    """Settings that do not depend on PA_* variables of the machine running the tests."""
-    base = dict(
-        data_dir=data_dir,
-        api_keys="",
-        cors_origins="",
-        rate_limit_per_minute=100_000,
-        rate_limit_burst=100_000,
-        max_message_chars=2000,
-        max_body_bytes=65536,
-        llm_base_url=None,
-    )
-    return Settings(**{**base, **overrides})
 
 
 @pytest.fixture(scope="module")
@@ -78,15 +61,6 @@ def client(make_client):
     return make_client()
 
 
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert error["message"] and any("\u4e00" <= ch <= "\u9fff" for ch in error["message"])  # Chinese
-    assert error["request_id"] == response.headers["x-request-id"]
-    assert "Traceback" not in response.text
-    return error
 
 
 def parse_sse(body: str) -> list[tuple[str, dict]]:

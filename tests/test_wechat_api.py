@@ -12,9 +12,10 @@ import httpx
 import jwt
 import pytest
 import servers
+from api_clients import QUESTION, assert_error
 from sqlalchemy import text
 from wechat_stub import APPID, RISKY_WORD, SECRET, WeChatStub
-from wechat_support import QUESTION, TOKEN_SECRET, assert_error, bearer, login, wechat_settings
+from wechat_support import TOKEN_SECRET, bearer, login, wechat_settings
 
 from assistant.api.wechat_auth import AUDIENCE, TOKEN_PREFIX, issue_token
 from assistant.content_guard import REFUSAL

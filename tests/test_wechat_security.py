@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 import servers
+from api_clients import QUESTION, assert_error
 from sqlalchemy import create_engine, inspect, text
 from wechat_stub import APPID, REVIEW_WORD, RISKY_WORD, SECRET, WeChatStub
-from wechat_support import QUESTION, assert_error, bearer, login, turn_flags
+from wechat_support import bearer, login, turn_flags
 
 from assistant.content_guard import REFUSAL
 from assistant.schemas import ChatResponse

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from api_clients import open_clients
+from api_clients import open_clients, settings_for
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from wechat_stub import APPID, SECRET, WeChatStub
@@ -20,18 +20,11 @@ from assistant.settings import Settings
 from assistant.sql_store import SqlStore
 
 TOKEN_SECRET = "test-token-secret-0123456789abcdef-not-for-production"
-QUESTION = "自建电商平台有什么补贴？"
 
 
 def wechat_settings(data_dir: Any, stub_url: str, **overrides: Any) -> Settings:
-    """Settings independent of the PA_* variables of the machine running the tests."""
-    base: dict[str, Any] = dict(
-        data_dir=data_dir,
-        api_keys="",
-        cors_origins="",
-        rate_limit_per_minute=100_000,
-        rate_limit_burst=100_000,
-        llm_base_url=None,
+    """The API test settings with WeChat login configured against the stand-in at ``stub_url``."""
+    wechat: dict[str, Any] = dict(
         wechat_appid=APPID,
         wechat_secret=SECRET,
         wechat_api_base=stub_url,
@@ -42,19 +35,9 @@ def wechat_settings(data_dir: Any, stub_url: str, **overrides: Any) -> Settings:
         wechat_sec_fail="closed",
         wechat_wordlist=None,
     )
-    return Settings(**{**base, **overrides})
+    return settings_for(data_dir, **{**wechat, **overrides})
 
 
-def assert_error(response: Any, status: int, code: str) -> dict:
-    """Our error shape: JSON, a stable code, a Chinese message, the request id, no traceback."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["code"] == code, error
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"])
-    assert error["request_id"] == response.headers["x-request-id"]
-    assert "Traceback" not in response.text
-    return error
 
 
 def bearer(token: str) -> dict[str, str]:
