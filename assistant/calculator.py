@@ -100,6 +100,7 @@ __all__ = [  # unchanged names other modules import, now derived from policies.y
     "canonical_amount",
     "format_usd",
     "format_yuan",
+    "render_table",
     # the primitives
     "Capped",
     "fixed_amount",
@@ -490,3 +491,10 @@ def calculate(profile: EnterpriseProfile, lang: Lang = "zh") -> CalculationResul
         total_is_upper_bound=stacked or has_ceiling,
         notes=notes,
     )
+
+
+def render_table(result: CalculationResult, *, only_touched: bool = False) -> str:
+    """The CLI's table of a result (`assistant.calculation_table`, imported late: it builds on this module)."""
+    from assistant.calculation_table import render_table as table
+
+    return table(result, only_touched=only_touched)

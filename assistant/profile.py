@@ -34,6 +34,7 @@ __all__ = [
     "Status",
     "ProfileError",
     "parse_profile",
+    "read_profile",
     "relevant_items",
 ]
 
@@ -193,19 +194,27 @@ class ProfileError(ValueError):
 
 
 def parse_profile(data: dict[str, Any] | str) -> EnterpriseProfile:
-    """The one profile loader (CLI file or stdin, library callers). JSON text is parsed with Decimal floats so
-    99999999.99 never passes through a binary float; every failure is a `ProfileError`."""
+    """The one profile loader. JSON text is parsed with Decimal floats so 99999999.99 never passes through a
+    binary float. Raises what it always raised (json.JSONDecodeError, pydantic's ValidationError); a caller
+    that shows the error to a person uses `read_profile`."""
     if isinstance(data, str):
-        try:
-            data = json.loads(data, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            raise ProfileError(f"企业情况不是合法的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）") from None
+        data = json.loads(data, parse_float=Decimal)
+    return EnterpriseProfile.model_validate(data)
+
+
+def read_profile(text: str) -> EnterpriseProfile:
+    """`parse_profile` for text a person wrote (the CLI's file or stdin): every failure is a `ProfileError`
+    whose message is one Chinese line naming what is wrong and where."""
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise ProfileError(f"企业情况不是合法的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）") from None
     if not isinstance(data, dict):
         raise ProfileError(
             '企业情况应是一个 JSON 对象，例如 {"platform_first_year_online_transactions_yuan": 300000000}'
         )
     try:
-        return EnterpriseProfile.model_validate(data)
+        return parse_profile(data)
     except ValidationError as exc:
         raise ProfileError(describe_validation_error(exc)) from None
 

@@ -23,8 +23,9 @@ from assistant.calculator import (
     format_yuan,
     parse_profile,
     relevant_items,
+    render_table,
 )
-from assistant.profile import ProfileError
+from assistant.profile import ProfileError, read_profile
 
 HQ_OK = {
     "new_hq_type": "regional_hq",
@@ -427,8 +428,6 @@ def test_canonical_amount(amount, expected):
 
 
 def test_render_table():
-    from assistant.cli import render_table
-
     result = run(**HQ_OK, office_purchase_price_yuan="3000000", cross_border_retail_cny="1500000000")
     table = render_table(result)
     assert "| 政策 |" in table
@@ -529,12 +528,18 @@ def test_parse_profile_json_keeps_decimals_exact():
     profile = parse_profile('{"online_annual_sales_yuan": 99999999.99, "annual_local_contribution_yuan": [1000000]}')
     assert profile.online_annual_sales_yuan == Decimal("99999999.99")
     assert profile.annual_local_contribution_yuan == [Decimal("1000000")]
-    with pytest.raises(ProfileError, match="cross_border_retail_usd"):  # one readable line, naming the field
+    with pytest.raises(ValidationError):
         parse_profile('{"cross_border_retail_usd": "二亿"}')
+
+
+def test_read_profile_says_what_is_wrong_in_one_line():
+    with pytest.raises(ProfileError, match="cross_border_retail_usd"):  # one readable line, naming the field
+        read_profile('{"cross_border_retail_usd": "二亿"}')
     with pytest.raises(ProfileError, match="JSON"):
-        parse_profile('{"cross_border_retail_usd": ')
+        read_profile('{"cross_border_retail_usd": ')
     with pytest.raises(ProfileError, match="JSON 对象"):
-        parse_profile("[1, 2]")
+        read_profile("[1, 2]")
+    assert read_profile('{"online_annual_sales_yuan": 99999999.99}').online_annual_sales_yuan == Decimal("99999999.99")
 
 
 def test_result_round_trips_as_json():
