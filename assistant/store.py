@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import Any, Protocol
 
 from assistant.schemas import ChatResponse, Turn
 from assistant.tables import FLAGS
@@ -137,3 +137,31 @@ def create_store(settings=None) -> Store:
     from assistant.sql_store import SqlStore  # late: SqlStore builds on this module
 
     return SqlStore(url, synchronous=getattr(settings, "sqlite_synchronous", "NORMAL"))
+
+
+#: Names that lived in this module before `SqlStore` and the schema got modules of their own. They still import
+#: from here (``from assistant.store import SqlStore`` is the documented library use), loaded on first use
+#: because `assistant.sql_store` builds on this module.
+_MOVED = {
+    "SqlStore": "assistant.sql_store",
+    "normalize_database_url": "assistant.sql_store",
+    "alembic_config": "assistant.sql_store",
+    "MIGRATIONS_DIR": "assistant.sql_store",
+    "metadata": "assistant.tables",
+    "sessions_table": "assistant.tables",
+    "turns_table": "assistant.tables",
+    "feedback_table": "assistant.tables",
+    "MAX_ID_CHARS": "assistant.tables",
+    "MAX_TURN": "assistant.tables",
+    "SQLITE_BUSY_TIMEOUT_MS": "assistant.sql_store",
+    "RATINGS": "assistant.tables",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

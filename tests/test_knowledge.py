@@ -31,9 +31,8 @@ from assistant.calculator import (
     yearly_schedule,
 )
 from assistant.corpus import load_corpus
-from assistant.knowledge import load_policies, render
+from assistant.knowledge import ByLevelRule, TiersRule, load_policies, render
 from assistant.money import extract_amounts
-from assistant.policy_schema import ByLevelRule, TiersRule
 
 D = Decimal
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -424,3 +424,15 @@ def test_memory_store_keeps_one_vote_per_turn():
     s.add_feedback("m", "u", 0, "down", "差")
     s.add_feedback("m", "u", 0, "up", None)
     assert s.feedback == [{"session_id": "m", "turn": 0, "rating": "up", "comment": None}]
+
+
+def test_the_documented_library_imports_still_work():
+    """README: ``from assistant.store import SqlStore``; the schema names imported from here before the split."""
+    from assistant import sql_store, tables
+    from assistant.store import MIGRATIONS_DIR, SqlStore, metadata, normalize_database_url, turns_table
+
+    assert SqlStore is sql_store.SqlStore and normalize_database_url is sql_store.normalize_database_url
+    assert metadata is tables.metadata and turns_table is tables.turns_table
+    assert MIGRATIONS_DIR == sql_store.MIGRATIONS_DIR
+    with pytest.raises(ImportError):
+        from assistant.store import no_such_name  # noqa: F401
